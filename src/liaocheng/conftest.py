@@ -1,0 +1,92 @@
+"""Project-wide test fixtures.
+
+Every test database holds the real city profile (divisions, townships, villages, unit grids) and the
+built-in departments and roles, loaded once per test database from the generator's cache; tests that
+flush the database (transactional and live-server tests) get it reloaded before the next test needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+
+from liaocheng.core.departments import department_code
+
+CACHE_DIR = Path.cwd() / "var" / "cache"
+
+
+def _ensure_base_data() -> None:
+    from liaocheng.core import services as core_services
+    from liaocheng.geo import services as geo_services
+    from liaocheng.geo.models import ProfileLoad
+    from liaocheng.geo.profile import load_profile
+
+    core_services.ensure_builtin_roles()
+    core_services.ensure_departments()
+    if not ProfileLoad.objects.exists():
+        geo_services.load_city_profile(load_profile(CACHE_DIR))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Build the generated city profile once (on the xdist controller) so workers only read the cache."""
+    if not hasattr(config, "workerinput"):
+        from liaocheng.geo.profile import load_profile
+
+        load_profile(CACHE_DIR)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        _ensure_base_data()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _base_data_after_flush(request: pytest.FixtureRequest) -> None:
+    if {"db", "transactional_db", "live_server"} & set(request.fixturenames) or request.node.get_closest_marker(
+        "django_db"
+    ):
+        request.getfixturevalue("_django_db_helper")
+        _ensure_base_data()
+
+
+StaffFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def staff_factory(db: None) -> StaffFactory:
+    """Create a staff user: ``staff_factory("li", department_code=..., roles=(("clerk", "371522"),))``.
+
+    The password is on ``user.raw_password``; ``totp=True`` binds a TOTP secret (see core.testing).
+    """
+    from liaocheng.core.models import Department, Role, RoleGrant, User
+
+    def make(
+        username: str, *, department_code: str = department_code("371522", "urban_management"),
+        roles: tuple[tuple[str, str], ...] = (("clerk", "371522"),), totp: bool = True,
+        real_name: str = "测试人员", phone: str = "", id_number: str = "",
+    ) -> User:
+        from liaocheng.core.crypto import blind_index
+
+        password = f"Pw-{username}-2026!"
+        user = User(username=username, kind="staff", real_name=real_name,
+                    department=Department.objects.get(code=department_code))
+        if phone:
+            user.phone, user.phone_bidx = phone, blind_index("phone", phone)
+        if id_number:
+            user.id_number, user.id_number_bidx = id_number, blind_index("id_number", id_number)
+        if totp:
+            user.totp_secret, user.totp_confirmed = pyotp.random_base32(), True
+        user.set_password(password)
+        user.save()
+        for role_code, scope in roles:
+            RoleGrant.objects.create(user=user, role=Role.objects.get(code=role_code), scope_division=scope)
+        user.raw_password = password  # type: ignore[attr-defined]
+        return user
+
+    return make

@@ -1,0 +1,87 @@
+"""Demo accounts for the embedded default (idempotent). Never used in production."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import base64
+import hashlib
+
+from django.conf import settings
+from django.db import transaction
+
+from . import audit
+from .crypto import blind_index
+from .departments import department_code
+from .models import Department, Role, RoleGrant, User, UserKind
+
+DEMO_PASSWORD = "Liaocheng-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    real_name: str
+    kind: str
+    department: str | None
+    grants: tuple[tuple[str, str], ...]
+    note: str
+    id_number: str = ""
+    phone: str = ""
+    credit_code: str = ""
+    organisation_name: str = ""
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("admin", "平台管理员", UserKind.STAFF, department_code("371500", "big_data"),
+                (("platform_admin", "371500"),), "全市范围平台管理员 / city-wide platform administrator"),
+    DemoAccount("city_data", "市大数据局数据管理员", UserKind.STAFF, department_code("371500", "big_data"),
+                (("data_admin", "371500"),), "全市数据管理员 / city data administrator",
+                id_number="371502198503150017", phone="13906350001"),
+    DemoAccount("guanxian_clerk", "冠县城管经办员", UserKind.STAFF, department_code("371525", "urban_management"),
+                (("clerk", "371525"),), "仅限冠县 / Guanxian county only", phone="13906350002"),
+    DemoAccount("shenxian_clerk", "莘县城管经办员", UserKind.STAFF, department_code("371522", "urban_management"),
+                (("clerk", "371522"),), "仅限莘县 / Shenxian county only", phone="13906350003"),
+    DemoAccount("citizen_demo", "张三", UserKind.CITIZEN, None, (), "实名注册市民 / registered citizen",
+                id_number="371502199001011230", phone="13806351234"),
+    DemoAccount("enterprise_demo", "李四", UserKind.ENTERPRISE, None, (), "企业账号 / enterprise account",
+                phone="06358881234", credit_code="91371500MA3C4XXX0J", organisation_name="聊城示范科技有限公司"),
+]
+
+
+def _derive(username: str) -> str:
+    """A TOTP secret stable per installation (derived from the secret key), so a demo authenticator
+    keeps working across restarts; real accounts get random secrets from services.begin_totp_setup."""
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:demo-totp:{username}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
+
+def ensure_demo_accounts() -> list[tuple[DemoAccount, str]]:
+    """Create the demo accounts if missing; returns (account, TOTP secret or '') for printing."""
+    out: list[tuple[DemoAccount, str]] = []
+    with transaction.atomic():
+        for acc in DEMO_ACCOUNTS:
+            user = User.objects.filter(username=acc.username).first()
+            secret = _derive(acc.username) if acc.kind == UserKind.STAFF else ""
+            if user is None:
+                user = User(username=acc.username, kind=acc.kind, real_name=acc.real_name,
+                            organisation_name=acc.organisation_name, credit_code=acc.credit_code)
+                if acc.department:
+                    user.department = Department.objects.get(code=acc.department)
+                if acc.id_number:
+                    user.id_number, user.id_number_bidx = acc.id_number, blind_index("id_number", acc.id_number)
+                if acc.phone:
+                    user.phone, user.phone_bidx = acc.phone, blind_index("phone", acc.phone)
+                if secret:
+                    user.totp_secret, user.totp_confirmed = secret, True
+                user.is_staff = user.is_superuser = acc.username == "admin"
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                for role_code, scope in acc.grants:
+                    RoleGrant.objects.get_or_create(user=user, role=Role.objects.get(code=role_code),
+                                                    scope_division=scope)
+                audit.record(actor="demo", action="core.create_demo_account", object_type="core.User",
+                             object_id=user.pk, after={"username": acc.username, "kind": acc.kind,
+                                                       "grants": [list(g) for g in acc.grants]})
+            out.append((acc, user.totp_secret if acc.kind == UserKind.STAFF else ""))
+    return out

@@ -1,0 +1,135 @@
+"""Forms of the core pages. They only shape input; the services validate and decide.
+
+A ``DomainError`` raised by a service is shown next to the field it names, in the active language
+(:func:`add_domain_error`).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .errors import DomainError
+
+
+def in_active_language(message_zh: str, message_en: str) -> str:
+    """Pick the message for the active language (Chinese unless English is active)."""
+    return message_en if (get_language() or "").startswith("en") else message_zh
+
+
+def domain_message(exc: DomainError) -> str:
+    return in_active_language(exc.message_zh, exc.message_en)
+
+
+def split_bilingual(text: str) -> str:
+    """Services phrase some notes as ``"中文 / English"``; keep the half for the active language."""
+    zh, sep, en = text.partition(" / ")
+    return in_active_language(zh, en) if sep else text
+
+
+def add_domain_error(form: forms.Form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:
+    """Attach a service's error to the form field it names (or to the form as a whole)."""
+    field = (field_map or {}).get(exc.field or "", exc.field)
+    form.add_error(field if field in form.fields else None, domain_message(exc))
+    if isinstance(form, SiteForm):
+        form.mark_invalid()
+
+
+class SiteForm(forms.Form):
+    """Adds the CSS class of the site's inputs and marks invalid inputs for assistive technology."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.mark_invalid()
+
+    def mark_invalid(self) -> None:
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
+
+
+class LoginForm(SiteForm):
+    username = forms.CharField(label=_("用户名"), max_length=150,
+                               widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
+    password = forms.CharField(label=_("密码"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    totp = forms.CharField(
+        label=_("动态口令"), required=False, max_length=8,
+        help_text=_("工作人员填写身份验证器中的6位动态口令；市民和企业无需填写。"),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "pattern": "[0-9]*"}),
+    )
+
+
+class TotpConfirmForm(SiteForm):
+    code = forms.CharField(
+        label=_("动态口令"), max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "pattern": "[0-9]*", "autofocus": True}),
+    )
+
+
+class _RegistrationForm(SiteForm):
+    username = forms.CharField(label=_("用户名"), max_length=150,
+                               widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        label=_("密码"), strip=False, help_text=_("至少8位，不能全为数字，不能与用户名相近。"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(label=_("确认密码"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
+            self.add_error("password2", _("两次输入的密码不一致"))
+        return data
+
+
+class CitizenRegistrationForm(_RegistrationForm):
+    real_name = forms.CharField(label=_("姓名"), max_length=50,
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    id_number = forms.CharField(label=_("居民身份证号"), max_length=18,
+                                help_text=_("18位，按 GB 11643 校验。"),
+                                widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    phone = forms.CharField(label=_("手机号"), max_length=20,
+                            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+
+    field_order = ["username", "password", "password2", "real_name", "id_number", "phone"]
+
+
+class EnterpriseRegistrationForm(_RegistrationForm):
+    organisation_name = forms.CharField(label=_("单位名称"), max_length=200,
+                                        widget=forms.TextInput(attrs={"autocomplete": "organization"}))
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=18,
+                                  help_text=_("18位，按 GB 32100 校验。"),
+                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    contact_name = forms.CharField(label=_("联系人姓名"), max_length=50,
+                                   widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    phone = forms.CharField(label=_("联系电话"), max_length=20,
+                            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+
+    field_order = ["username", "password", "password2", "organisation_name", "credit_code", "contact_name",
+                   "phone"]
+
+
+class DivisionForm(SiteForm):
+    """Name and point of a division (the point only for townships and villages)."""
+
+    name = forms.CharField(label=_("名称"), max_length=60)
+    lon = forms.FloatField(label=_("经度 (GCJ-02)"), required=False, min_value=-180, max_value=180,
+                           widget=forms.NumberInput(attrs={"step": "any"}))
+    lat = forms.FloatField(label=_("纬度 (GCJ-02)"), required=False, min_value=-90, max_value=90,
+                           widget=forms.NumberInput(attrs={"step": "any"}))
+
+    def __init__(self, *args: object, point_editable: bool = True, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not point_editable:
+            del self.fields["lon"]
+            del self.fields["lat"]

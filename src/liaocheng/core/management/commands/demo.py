@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from rich.table import Table
+
+from liaocheng.core import services
+from liaocheng.core.demo import DEMO_PASSWORD, ensure_demo_accounts
+from liaocheng.core.progress import console
+
+from .serve import serve
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the city profile and demo data (idempotent), then serve on 127.0.0.1:8000."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="prepare the data and exit")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("demo data is not loaded in production (LIAOCHENG_ENV=production)")
+        console.print("[bold]1/3[/bold] 数据库迁移 / migrating the database")
+        call_command("migrate", interactive=False, verbosity=0)
+        console.print("[bold]2/3[/bold] 城市基础地理数据 / city profile")
+        services.ensure_builtin_roles()
+        services.ensure_departments()
+        call_command("load_city_profile")
+        console.print("[bold]3/3[/bold] 演示数据 / demo data")
+        accounts = ensure_demo_accounts()
+        self._print_accounts(accounts, options["host"], options["port"])
+        if not options["no_serve"]:
+            serve(options["host"], options["port"], threads=8)
+
+    def _print_accounts(self, accounts: list[Any], host: str, port: int) -> None:
+        table = Table(title=f"演示账号 / demo accounts (密码 password: {DEMO_PASSWORD})")
+        table.add_column("用户名 username")
+        table.add_column("类型 kind")
+        table.add_column("说明 note")
+        table.add_column("TOTP 密钥 secret")
+        for acc, secret in accounts:
+            table.add_row(acc.username, acc.kind, acc.note, secret or "-")
+        console.print(table)
+        console.print("工作人员登录需动态口令：把密钥加入验证器应用，或运行 `liaocheng totp 用户名` 查看当前口令。")
+        console.print("Staff log in with a one-time code: add the secret to an authenticator app, or run "
+                      "`liaocheng totp USERNAME` for the current code.")
+        console.print(f"[bold green]http://{host}:{port}/[/bold green]  API: http://{host}:{port}/api/docs")

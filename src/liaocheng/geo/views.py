@@ -1,0 +1,169 @@
+"""Geo pages for staff (thin adapters over ``geo.services``): the map, the division list and a
+division's page with its edit form.
+
+``PermissionDenied`` from a service propagates to Django's 403 page, before anything changed;
+``DomainError`` is shown in the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from liaocheng.core import access
+from liaocheng.core.errors import DomainError, NotFound
+from liaocheng.core.forms import DivisionForm, add_domain_error, domain_message
+
+from . import services
+from .models import Division, DivisionLevel
+
+PAGE_SIZE = 50
+CHILDREN_SHOWN = 300
+
+# Division kinds are stored in Chinese (as in GB/T 2260 and GB/T 10114); these label them.
+KIND_LABELS = {
+    "地级市": gettext_lazy("地级市"),
+    "市辖区": gettext_lazy("市辖区"),
+    "县": gettext_lazy("县"),
+    "县级市": gettext_lazy("县级市"),
+    "街道": gettext_lazy("街道"),
+    "镇": gettext_lazy("镇"),
+    "乡": gettext_lazy("乡"),
+    "居委会": gettext_lazy("居委会"),
+    "村委会": gettext_lazy("村委会"),
+}
+SIZE_CLASS_LABELS = {"urban": gettext_lazy("城区网格"), "rural": gettext_lazy("乡村网格")}
+POINT_LEVELS = (DivisionLevel.TOWNSHIP, DivisionLevel.VILLAGE)
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in staff only: anonymous users go to the login page, other accounts get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not access.is_staff_user(request.user):
+            raise PermissionDenied(_("仅限工作人员访问"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_required
+def map_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "geo/map.html", {
+        "can_view_divisions": access.has_perm(request.user, "geo.view_divisions"),
+    })
+
+
+@staff_required
+def division_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:60]
+    level = request.GET.get("level", "")
+    qs = services.visible_divisions(acting_user=request.user)
+    if level in DivisionLevel.values:
+        qs = qs.filter(level=level)
+    elif not q:
+        qs = qs.filter(level__in=(DivisionLevel.COUNTY, DivisionLevel.TOWNSHIP))
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q))
+    qs = qs.select_related("parent").order_by("code", "valid_from")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "geo/division_list.html", {
+        "page": page,
+        "q": q,
+        "level": level if level in DivisionLevel.values else "",
+        "levels": DivisionLevel.choices,
+        "query": query.urlencode(),
+        "kind_labels": KIND_LABELS,
+    })
+
+
+def _parent_chain(division: Division) -> list[Division]:
+    chain: list[Division] = []
+    parent = division.parent
+    while parent is not None and len(chain) < 5:
+        chain.append(parent)
+        parent = parent.parent
+    return list(reversed(chain))
+
+
+def _get_division(request: HttpRequest, code: str) -> Division:
+    try:
+        return services.get_division(acting_user=request.user, code=code)
+    except NotFound as exc:
+        raise Http404(domain_message(exc)) from exc
+    except DomainError as exc:  # a malformed code names no division
+        raise Http404(domain_message(exc)) from exc
+
+
+def _changes(division: Division, form: DivisionForm) -> dict[str, Any]:
+    """Only what the form changes: an untouched field is not sent to the service."""
+    data = form.cleaned_data
+    changes: dict[str, Any] = {}
+    if data["name"].strip() != division.name:
+        changes["name"] = data["name"]
+    if "lon" in form.fields and (data.get("lon"), data.get("lat")) != (division.lon, division.lat):
+        changes["lon"], changes["lat"] = data.get("lon"), data.get("lat")
+    return changes
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def division_detail(request: HttpRequest, code: str) -> HttpResponse:
+    division = _get_division(request, code)
+    point_editable = division.level in POINT_LEVELS
+    can_edit = access.has_perm(request.user, "geo.edit_divisions", division.code)
+    status = 200
+    if request.method == "POST":
+        form = DivisionForm(request.POST, point_editable=point_editable)
+        if form.is_valid():
+            try:
+                # The service checks the right to edit (403 before any change) and audits the change.
+                services.update_division(acting_user=request.user, code=division.code, **_changes(division, form))
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("geo:division", code=division.code)
+        else:
+            if not can_edit:  # nothing to show a form to: refuse as the service would
+                raise PermissionDenied(_("无权修改该区划"))
+            status = 400
+    else:
+        form = DivisionForm(
+            initial={"name": division.name, "lon": division.lon, "lat": division.lat},
+            point_editable=point_editable,
+        )
+    children = list(
+        Division.objects.filter(parent=division, valid_to__isnull=True).order_by("code")[:CHILDREN_SHOWN]
+    )
+    context = {
+        "division": division,
+        "chain": _parent_chain(division),
+        "kind_label": KIND_LABELS.get(division.kind, division.kind),
+        "form": form,
+        "can_edit": can_edit,
+        "point_editable": point_editable,
+        "children": children,
+        "children_total": Division.objects.filter(parent=division, valid_to__isnull=True).count(),
+        "grid_count": division.grids.count() if division.level == DivisionLevel.VILLAGE else None,
+        "predecessors": list(division.predecessors.all()),
+        "kind_labels": KIND_LABELS,
+    }
+    return render(request, "geo/division_detail.html", context, status=status)

@@ -1,0 +1,168 @@
+"""Settings for Digital Liaocheng, read from the environment.
+
+``DATABASE_URL`` chooses the database (SQLite in WAL mode under ``./var/`` by default,
+``postgres://...`` in production); ``LIAOCHENG_BROKER_URL`` chooses the task broker
+(an SQLite file by default, ``redis://...`` when several machines share the work).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from .env import env_bool, env_int, env_list, env_str, load_secrets
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("LIAOCHENG_VAR_DIR", str(Path.cwd() / "var"))).resolve()
+PRODUCTION = env_str("LIAOCHENG_ENV", "development") == "production"
+
+_secrets = load_secrets(VAR_DIR, PRODUCTION)
+SECRET_KEY = _secrets["LIAOCHENG_SECRET_KEY"]
+LIAOCHENG_DATA_KEY = _secrets["LIAOCHENG_DATA_KEY"]
+LIAOCHENG_INDEX_KEY = _secrets["LIAOCHENG_INDEX_KEY"]
+
+DEBUG = env_bool("LIAOCHENG_DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env_list("LIAOCHENG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("LIAOCHENG_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "huey.contrib.djhuey",
+    "liaocheng.core",
+    "liaocheng.geo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "liaocheng.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "liaocheng.urls"
+WSGI_APPLICATION = "liaocheng.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'liaocheng.sqlite3'}")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("LIAOCHENG_CONN_MAX_AGE", 0))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["OPTIONS"] = {
+        # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at the
+        # start of a transaction, so concurrent writers queue instead of failing half-way.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            " PRAGMA busy_timeout=30000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth -------------------------------------------------------------------
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "core:login"
+LOGIN_REDIRECT_URL = "core:workbench"
+LOGOUT_REDIRECT_URL = "core:portal"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Login throttling: this many failures for one account or one address within the window lock it.
+LOGIN_MAX_FAILURES = env_int("LIAOCHENG_LOGIN_MAX_FAILURES", 5)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LIAOCHENG_LOGIN_FAILURE_WINDOW", 15 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+# --- i18n -------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+# --- static -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- background work (huey) ---------------------------------------------------
+BROKER_URL = env_str("LIAOCHENG_BROKER_URL", f"sqlite:///{VAR_DIR / 'tasks.sqlite3'}")
+if BROKER_URL.startswith("redis://"):
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "liaocheng",
+        "url": BROKER_URL,
+        "immediate": False,
+        "consumer": {"workers": env_int("LIAOCHENG_WORKERS", 2), "worker_type": "thread"},
+    }
+elif BROKER_URL.startswith("sqlite:///"):
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "liaocheng",
+        "filename": BROKER_URL.removeprefix("sqlite:///"),
+        "immediate": False,
+        "consumer": {"workers": env_int("LIAOCHENG_WORKERS", 2), "worker_type": "thread"},
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LIAOCHENG_BROKER_URL must start with redis:// or sqlite:///")
+
+# --- working time -------------------------------------------------------------
+# Working periods of a day, used by every SLA (core.calendar).
+WORKING_PERIODS = [("08:30", "12:00"), ("13:30", "17:30")]
+
+NINJA_PAGINATION_MAX_LIMIT = 1000
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LIAOCHENG_LOG_LEVEL", "INFO")},
+    "loggers": {"huey": {"level": "WARNING"}, "django.db.backends": {"level": "INFO"}},
+}
