@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import base64
 import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +14,7 @@ from .crypto import blind_index
 from .departments import department_code
 from .models import Department, Role, RoleGrant, User, UserKind
 
-DEMO_PASSWORD = "Liaocheng-demo-2026"
+DEMO_PASSWORD = "Liaocheng-demo-2026"  # noqa: S105 - published demo password, refused in production
 
 
 @dataclass(frozen=True)
@@ -37,13 +36,13 @@ DEMO_ACCOUNTS = [
                 (("platform_admin", "371500"),), "全市范围平台管理员 / city-wide platform administrator"),
     DemoAccount("city_data", "市大数据局数据管理员", UserKind.STAFF, department_code("371500", "big_data"),
                 (("data_admin", "371500"),), "全市数据管理员 / city data administrator",
-                id_number="371502198503150017", phone="13906350001"),
+                id_number="372501198503150015", phone="13906350001"),
     DemoAccount("guanxian_clerk", "冠县城管经办员", UserKind.STAFF, department_code("371525", "urban_management"),
                 (("clerk", "371525"),), "仅限冠县 / Guanxian county only", phone="13906350002"),
     DemoAccount("shenxian_clerk", "莘县城管经办员", UserKind.STAFF, department_code("371522", "urban_management"),
                 (("clerk", "371522"),), "仅限莘县 / Shenxian county only", phone="13906350003"),
     DemoAccount("citizen_demo", "张三", UserKind.CITIZEN, None, (), "实名注册市民 / registered citizen",
-                id_number="371502199001011230", phone="13806351234"),
+                id_number="371502199801011232", phone="13806351234"),
     DemoAccount("enterprise_demo", "李四", UserKind.ENTERPRISE, None, (), "企业账号 / enterprise account",
                 phone="06358881234", credit_code="91371500MA3C4XXX0J", organisation_name="聊城示范科技有限公司"),
 ]

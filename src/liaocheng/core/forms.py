@@ -6,6 +6,8 @@ A ``DomainError`` raised by a service is shown next to the field it names, in th
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -32,26 +34,15 @@ def add_domain_error(form: forms.Form, exc: DomainError, field_map: dict[str, st
     """Attach a service's error to the form field it names (or to the form as a whole)."""
     field = (field_map or {}).get(exc.field or "", exc.field)
     form.add_error(field if field in form.fields else None, domain_message(exc))
-    if isinstance(form, SiteForm):
-        form.mark_invalid()
 
 
 class SiteForm(forms.Form):
-    """Adds the CSS class of the site's inputs and marks invalid inputs for assistive technology."""
+    """Gives every input the site's CSS class (Django adds aria-invalid and aria-describedby)."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "input")
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.mark_invalid()
-
-    def mark_invalid(self) -> None:
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["aria-invalid"] = "true"
 
 
 class LoginForm(SiteForm):
@@ -128,7 +119,7 @@ class DivisionForm(SiteForm):
     lat = forms.FloatField(label=_("纬度 (GCJ-02)"), required=False, min_value=-90, max_value=90,
                            widget=forms.NumberInput(attrs={"step": "any"}))
 
-    def __init__(self, *args: object, point_editable: bool = True, **kwargs: object) -> None:
+    def __init__(self, *args: Any, point_editable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not point_editable:
             del self.fields["lon"]

@@ -23,7 +23,9 @@ def clean_id_number(value: str, field: str = "id_number") -> str:
     except stdnum_exc.InvalidLength as exc:
         raise InvalidInput("身份证号应为18位", "ID number must have 18 characters", field=field) from exc
     except stdnum_exc.InvalidComponent as exc:
-        raise InvalidInput("身份证号出生日期无效", "ID number has an invalid birth date", field=field) from exc
+        raise InvalidInput(
+            "身份证号的地址码或出生日期无效", "ID number has an invalid region code or birth date", field=field
+        ) from exc
     except stdnum_exc.ValidationError as exc:
         raise InvalidInput("身份证号格式无效", "ID number is malformed", field=field) from exc
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -64,8 +64,6 @@ class User(AbstractUser):
     totp_secret = EncryptedTextField(_("TOTP 密钥"), blank=True, default="")
     totp_confirmed = models.BooleanField(_("已绑定动态口令"), default=False)
     totp_last_step = models.BigIntegerField(default=0)  # last accepted time step: no code is used twice
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("用户")

@@ -20,7 +20,16 @@ from .crypto import blind_index, mask_id_number, mask_phone
 from .departments import all_departments
 from .errors import Conflict, InvalidInput, NotFound, Throttled
 from .identity import clean_credit_code, clean_id_number, clean_phone
-from .models import CalendarOverride, Department, LoginFailure, Role, RoleGrant, User, UserKind, WorkerHeartbeat
+from .models import (
+    CalendarOverride,
+    Department,
+    LoginFailure,
+    Role,
+    RoleGrant,
+    User,
+    UserKind,
+    WorkerHeartbeat,
+)
 from .permissions import BUILTIN_ROLES, CITY_CODE
 
 SYSTEM = "system"

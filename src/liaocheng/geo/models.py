@@ -39,7 +39,8 @@ class Division(BBoxMixin):
     code = models.CharField(_("代码"), max_length=12, db_index=True)
     name = models.CharField(_("名称"), max_length=60)
     level = models.CharField(_("层级"), max_length=10, choices=DivisionLevel.choices, db_index=True)
-    kind = models.CharField(_("类型"), max_length=20, blank=True, default="")  # 市辖区/县/县级市/街道/镇/乡/居委会/村委会
+    # 地级市 / 市辖区 / 县 / 县级市 / 街道 / 镇 / 乡 / 居委会 / 村委会
+    kind = models.CharField(_("类型"), max_length=20, blank=True, default="")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
     )

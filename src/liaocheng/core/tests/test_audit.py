@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -7,7 +9,6 @@ from liaocheng.core.demo import ensure_demo_accounts
 from liaocheng.core.models import AuditRecord
 
 
-@pytest.mark.django_db
 def test_record_outside_a_transaction_is_refused() -> None:
     with pytest.raises(RuntimeError):
         audit.record(actor="system", action="x", object_type="y", object_id=1)
@@ -29,7 +30,7 @@ def test_chain_links_records_with_sm3() -> None:
     records = list(AuditRecord.objects.order_by("seq"))
     assert len(records) >= 6
     assert records[0].prev_hash == audit.GENESIS
-    for prev, rec in zip(records, records[1:], strict=False):
+    for prev, rec in itertools.pairwise(records):
         assert rec.prev_hash == prev.hash and rec.seq == prev.seq + 1
     result = audit.verify()
     assert result.ok and result.checked == len(records)

@@ -56,15 +56,15 @@ def test_first_login_binds_an_authenticator(staff_factory) -> None:
 def test_citizen_registration_validates_the_id_number() -> None:
     with pytest.raises(InvalidInput) as err:
         services.register_citizen(username="zhang", password="Good-pass-2026", real_name="张三",
-                                  id_number="371502199001011231", phone="13806351234")
+                                  id_number="371502199801011233", phone="13806351234")
     assert err.value.field == "id_number" and "校验位" in err.value.message_zh
     assert not User.objects.filter(username="zhang").exists()
     reg = services.register_citizen(username="zhang", password="Good-pass-2026", real_name="张三",
-                                    id_number="371502199001011230", phone="13806351234")
-    assert reg.user.kind == "citizen" and reg.user.id_number == "371502199001011230"
+                                    id_number="371502199801011232", phone="13806351234")
+    assert reg.user.kind == "citizen" and reg.user.id_number == "371502199801011232"
     with pytest.raises(Conflict):
         services.register_citizen(username="zhang2", password="Good-pass-2026", real_name="张三",
-                                  id_number="371502199001011230", phone="13806351235")
+                                  id_number="371502199801011232", phone="13806351235")
     # citizens log in with the password alone
     assert services.authenticate(username="zhang", password="Good-pass-2026", ip="4.4.4.4").user.pk == reg.user.pk
 

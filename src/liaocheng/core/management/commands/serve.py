@@ -19,7 +19,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool = True) -> None:
 
     worker = None
     if with_worker:
-        worker = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        worker = subprocess.Popen(
             [sys.executable, "-m", "liaocheng.cli", "worker"], env=os.environ.copy()
         )
     console.print(f"[bold]数字聊城 Digital Liaocheng[/bold] http://{host}:{port}/  (Ctrl+C 停止 / to stop)")

@@ -1,0 +1,352 @@
+/*
+ * 数字聊城 – division and unit grid map (Leaflet, no tile layer: a plain background).
+ *
+ * Layers come from the platform's own OGC API – Features (/ogcapi/...); clicking the map asks the
+ * JSON API (/api/geo/locate) which grid, community, township and county the point lies in.
+ * All coordinates are GCJ-02, like the data.
+ *
+ * Progress is published on <body> for tests and monitoring:
+ *   data-counties-loaded, data-townships-loaded, data-grids-loaded (numbers), data-map-error.
+ */
+(function () {
+  "use strict";
+
+  var el = document.getElementById("map");
+  if (!el || !window.L) {
+    return;
+  }
+  var S = JSON.parse(document.getElementById("map-strings").textContent);
+  var body = document.body;
+  var layerStatus = document.getElementById("layer-status");
+  var gridStatus = document.getElementById("grid-status");
+  var gridMinZoom = Number(el.dataset.gridMinZoom || 13);
+  var gridLimit = Number(el.dataset.gridLimit || 5000);
+
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (match, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match;
+    });
+  }
+
+  function fetchJSON(url, signal) {
+    return fetch(url, {
+      headers: { Accept: "application/geo+json, application/json" },
+      credentials: "same-origin",
+      signal: signal,
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status + " " + url);
+      }
+      return response.json();
+    });
+  }
+
+  function isCurrent(feature) {
+    return !feature.properties || feature.properties.valid_to == null;
+  }
+
+  // --- the map -----------------------------------------------------------------------------------
+  var map = L.map(el, {
+    preferCanvas: true,
+    minZoom: 7,
+    maxZoom: 18,
+    zoomSnap: 1,
+    attributionControl: true,
+  });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution(S.attribution);
+  map.setView([36.45, 115.85], 9);
+  window.liaochengMap = map;
+
+  var styles = {
+    county: {
+      color: "#0b4a8b", weight: 2.4, opacity: 0.95, fill: true, fillColor: "#dfe9f5", fillOpacity: 0.45,
+    },
+    township: { color: "#4f7cac", weight: 1, opacity: 0.9, dashArray: "4 3", fill: false },
+    gridUrban: { color: "#c8102e", weight: 0.6, opacity: 0.8, fillColor: "#c8102e", fillOpacity: 0.05 },
+    gridRural: { color: "#b45309", weight: 0.7, opacity: 0.8, fillColor: "#b45309", fillOpacity: 0.04 },
+    highlight: { color: "#111827", weight: 2.5, fillColor: "#facc15", fillOpacity: 0.45 },
+  };
+
+  var countyLines = L.geoJSON(null, { style: styles.county, interactive: false });
+  var countyLabels = L.layerGroup();
+  var counties = L.layerGroup([countyLines, countyLabels]);
+  var townshipLines = L.geoJSON(null, { style: styles.township, interactive: false });
+  var townshipLabels = L.layerGroup();
+  var townships = L.layerGroup([townshipLines]);
+  var grids = L.geoJSON(null, {
+    interactive: false,
+    style: function (feature) {
+      return feature.properties.size_class === "urban" ? styles.gridUrban : styles.gridRural;
+    },
+  });
+  counties.addTo(map);
+  townships.addTo(map);
+  grids.addTo(map);
+
+  function label(layer, text, className) {
+    return L.tooltip({ permanent: true, direction: "center", className: className, interactive: false })
+      .setLatLng(layer.getBounds().getCenter())
+      .setContent(text);
+  }
+
+  var overlays = {};
+  overlays[S.counties] = counties;
+  overlays[S.townships] = townships;
+  overlays[S.grids] = grids;
+  L.control.layers(null, overlays, { collapsed: window.innerWidth < 720, position: "topright" }).addTo(map);
+  L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+
+  // --- legend ------------------------------------------------------------------------------------
+  var legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "map-legend");
+    var title = L.DomUtil.create("strong", "", div);
+    title.textContent = S.legend;
+    [
+      ["county", S.counties],
+      ["township", S.townships],
+      ["grid-urban", S.gridUrban],
+      ["grid-rural", S.gridRural],
+    ].forEach(function (item) {
+      var row = L.DomUtil.create("div", "legend-row", div);
+      L.DomUtil.create("span", "swatch swatch-" + item[0], row);
+      var text = L.DomUtil.create("span", "", row);
+      text.textContent = item[1];
+    });
+    var note = L.DomUtil.create("div", "legend-note", div);
+    note.textContent = S.datum;
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  legend.addTo(map);
+
+  // --- counties and townships ----------------------------------------------------------------------
+  var loaded = { counties: null, townships: null };
+
+  function showLayerStatus() {
+    if (loaded.counties === null || loaded.townships === null) {
+      layerStatus.textContent = S.loading;
+      return;
+    }
+    layerStatus.textContent = fmt(S.loaded, { counties: loaded.counties, townships: loaded.townships });
+  }
+
+  function fail(what, error) {
+    body.dataset.mapError = what;
+    layerStatus.textContent = S.loadFailed;
+    if (window.console) {
+      window.console.error(what, error);
+    }
+  }
+
+  fetchJSON(el.dataset.countiesUrl)
+    .then(function (collection) {
+      var features = collection.features.filter(isCurrent);
+      countyLines.addData(features);
+      countyLines.eachLayer(function (layer) {
+        countyLabels.addLayer(label(layer, layer.feature.properties.name, "map-label county-label"));
+      });
+      var bounds = countyLines.getBounds();
+      if (bounds.isValid()) {
+        map.fitBounds(bounds, { padding: [12, 12] });
+        map.setMaxBounds(bounds.pad(0.6));
+      }
+      loaded.counties = features.length;
+      showLayerStatus();
+      body.dataset.countiesLoaded = String(features.length);
+    })
+    .catch(function (error) {
+      fail("counties", error);
+    });
+
+  fetchJSON(el.dataset.townshipsUrl)
+    .then(function (collection) {
+      var features = collection.features.filter(isCurrent);
+      townshipLines.addData(features);
+      townshipLines.eachLayer(function (layer) {
+        townshipLabels.addLayer(label(layer, layer.feature.properties.name, "map-label township-label"));
+      });
+      loaded.townships = features.length;
+      showLayerStatus();
+      updateTownshipLabels();
+      body.dataset.townshipsLoaded = String(features.length);
+    })
+    .catch(function (error) {
+      fail("townships", error);
+    });
+
+  function updateTownshipLabels() {
+    var wanted = map.hasLayer(townships) && map.getZoom() >= 11 && map.getZoom() < 15;
+    if (wanted && !townships.hasLayer(townshipLabels)) {
+      townships.addLayer(townshipLabels);
+    } else if (!wanted && townships.hasLayer(townshipLabels)) {
+      townships.removeLayer(townshipLabels);
+    }
+    var countyLabelsWanted = map.getZoom() < 11;
+    if (countyLabelsWanted && !counties.hasLayer(countyLabels)) {
+      counties.addLayer(countyLabels);
+    } else if (!countyLabelsWanted && counties.hasLayer(countyLabels)) {
+      counties.removeLayer(countyLabels);
+    }
+  }
+
+  // --- unit grids for the current view -------------------------------------------------------------
+  var gridRequest = null;
+  var gridSeq = 0;
+
+  function refreshGrids() {
+    if (gridRequest) {
+      gridRequest.abort();
+      gridRequest = null;
+    }
+    var seq = ++gridSeq;
+    if (!map.hasLayer(grids)) {
+      return;
+    }
+    if (map.getZoom() < gridMinZoom) {
+      grids.clearLayers();
+      gridStatus.textContent = S.zoomHint;
+      body.dataset.gridsLoaded = "0";
+      return;
+    }
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+      .map(function (v) { return v.toFixed(6); })
+      .join(",");
+    gridRequest = new AbortController();
+    gridStatus.textContent = S.gridsLoading;
+    fetchJSON(el.dataset.gridsUrl + "?bbox=" + bbox + "&limit=" + gridLimit, gridRequest.signal)
+      .then(function (collection) {
+        if (seq !== gridSeq) {
+          return;
+        }
+        gridRequest = null;
+        grids.clearLayers();
+        grids.addData(collection.features);
+        var shown = collection.features.length;
+        var total = collection.numberMatched == null ? shown : collection.numberMatched;
+        gridStatus.textContent = shown < total
+          ? fmt(S.gridsTruncated, { n: shown, total: total })
+          : fmt(S.gridsShown, { n: shown });
+        body.dataset.gridsLoaded = String(shown);
+      })
+      .catch(function (error) {
+        if (error.name === "AbortError") {
+          return;
+        }
+        gridStatus.textContent = S.loadFailed;
+        body.dataset.mapError = "grids";
+      });
+  }
+
+  map.on("moveend", refreshGrids);
+  map.on("zoomend overlayadd overlayremove", updateTownshipLabels);
+  map.on("overlayadd overlayremove", function (event) {
+    if (event.layer === grids) {
+      if (map.hasLayer(grids)) {
+        refreshGrids();
+      } else {
+        gridStatus.textContent = "";
+      }
+    }
+  });
+  refreshGrids();
+
+  // --- click: locate the point -------------------------------------------------------------------
+  var highlighted = null;
+
+  function highlightGrid(code) {
+    if (highlighted) {
+      grids.resetStyle(highlighted);
+      highlighted = null;
+    }
+    grids.eachLayer(function (layer) {
+      if (layer.feature.properties.code === code) {
+        layer.setStyle(styles.highlight);
+        highlighted = layer;
+      }
+    });
+  }
+
+  function divisionLink(code, name) {
+    var a = document.createElement("a");
+    a.href = el.dataset.divisionUrl.replace("000000", encodeURIComponent(code));
+    a.textContent = name || code;
+    return a;
+  }
+
+  function row(table, label, code, name, link) {
+    var tr = table.insertRow();
+    var th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = label;
+    tr.appendChild(th);
+    var td = tr.insertCell();
+    if (link && code) {
+      td.appendChild(divisionLink(code, name));
+    } else if (name) {
+      td.appendChild(document.createTextNode(name));
+    }
+    if (code) {
+      var small = document.createElement("span");
+      small.className = "code";
+      small.textContent = code;
+      td.appendChild(small);
+    }
+  }
+
+  function locationContent(data) {
+    var div = document.createElement("div");
+    div.className = "locate-popup";
+    var table = document.createElement("table");
+    row(table, S.grid, data.grid_code, "", false);
+    row(table, S.community, data.community_code, data.community_name, true);
+    row(table, S.township, data.township_code, data.township_name, true);
+    row(table, S.county, data.county_code, data.county_name, true);
+    div.appendChild(table);
+    var coords = document.createElement("p");
+    coords.className = "coords";
+    coords.textContent = S.coords + " " + Number(data.lon).toFixed(6) + ", " + Number(data.lat).toFixed(6);
+    div.appendChild(coords);
+    return div;
+  }
+
+  function errorMessage(data) {
+    if (!data) {
+      return S.loadFailed;
+    }
+    var message = S.lang === "en" ? data.message_en : data.message_zh;
+    return message || data.message || data.detail || S.loadFailed;
+  }
+
+  map.on("click", function (event) {
+    var lon = event.latlng.lng.toFixed(6);
+    var lat = event.latlng.lat.toFixed(6);
+    var popup = L.popup({ maxWidth: 320 }).setLatLng(event.latlng).setContent(S.locating).openOn(map);
+    fetch(el.dataset.locateUrl + "?lon=" + lon + "&lat=" + lat, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (data) {
+          return { ok: response.ok, data: data };
+        });
+      })
+      .then(function (result) {
+        if (!result.ok || !result.data) {
+          var p = document.createElement("p");
+          p.className = "locate-error";
+          p.textContent = errorMessage(result.data);
+          popup.setContent(p);
+          return;
+        }
+        popup.setContent(locationContent(result.data));
+        highlightGrid(result.data.grid_code);
+        body.dataset.lastLocated = result.data.grid_code;
+      })
+      .catch(function () {
+        popup.setContent(S.loadFailed);
+      });
+  });
+})();
