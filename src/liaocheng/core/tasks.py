@@ -6,7 +6,7 @@ import logging
 import socket
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, on_startup
 
 from . import audit
 from .services import record_heartbeat
@@ -16,6 +16,15 @@ log = logging.getLogger(__name__)
 
 @db_periodic_task(crontab(minute="*"))
 def heartbeat() -> None:
+    record_heartbeat(f"worker@{socket.gethostname()}")
+
+
+@on_startup()
+def heartbeat_on_startup() -> None:
+    """A worker that just started is alive: say so at once rather than at the next full minute."""
+    from django.db import close_old_connections
+
+    close_old_connections()
     record_heartbeat(f"worker@{socket.gethostname()}")
 
 

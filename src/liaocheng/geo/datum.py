@@ -45,9 +45,7 @@ def _out_of_china_many(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> ND
     return ~((lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271))
 
 
-def _delta_many(
-    lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _delta_many(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(dlon, dlat) in degrees of the GCJ-02 offset at WGS84 (lon, lat), same formula as eviltransform."""
     x = lon - 105.0
     y = lat - 35.0

@@ -290,7 +290,7 @@ def _rng(*key: int) -> np.random.Generator:
 
 
 def _input_files() -> list[Path]:
-    return sorted(GEO_DIR.glob("*.geojson")) + [DIVISIONS_FILE]
+    return [*sorted(GEO_DIR.glob("*.geojson")), DIVISIONS_FILE]
 
 
 def input_digest() -> str:
@@ -417,9 +417,7 @@ def _township_areas(
     corners = frame.to_xy(np.array([[minx, miny], [maxx, maxy]]))
     pad = 50_000.0
     envelope = shapely.box(corners[0, 0] - pad, corners[0, 1] - pad, corners[1, 0] + pad, corners[1, 1] + pad)
-    cells_xy = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=envelope, ordered=True)
-    )
+    cells_xy = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=envelope, ordered=True))
     if len(cells_xy) != len(plans):
         raise RuntimeError(f"voronoi of {county_code}: {len(cells_xy)} cells for {len(plans)} seeds")
     cells = shapely.transform(cells_xy, frame.to_lonlat)
@@ -522,8 +520,8 @@ def _grid_cells(
     minx, miny, maxx, maxy = bounds
     i0, i1 = math.floor(minx / (dlon * sub)) - 1, math.ceil(maxx / (dlon * sub)) + 1
     j0, j1 = math.floor(miny / (dlat * sub)) - 1, math.ceil(maxy / (dlat * sub)) + 1
-    bi, bj = np.meshgrid(np.arange(i0, i1, dtype=np.int64), np.arange(j0, j1, dtype=np.int64))
-    bi, bj = bi.ravel(), bj.ravel()
+    mesh_i, mesh_j = np.meshgrid(np.arange(i0, i1, dtype=np.int64), np.arange(j0, j1, dtype=np.int64))
+    bi, bj = mesh_i.ravel(), mesh_j.ravel()
     cx = (bi * sub + sub / 2) * dlon
     cy = (bj * sub + sub / 2) * dlat
     urban_block = np.zeros(len(bi), dtype=bool)
@@ -532,14 +530,14 @@ def _grid_cells(
         urban_block |= d <= radius
     # rural cells: one per non-urban block
     r_col, r_row = bi[~urban_block] * sub, bj[~urban_block] * sub
-    r_w, r_h = np.full(len(r_col), sub), np.full(len(r_col), sub)
+    r_size = np.full(len(r_col), sub)
     # urban cells: sub x sub per urban block
     off_i, off_j = np.meshgrid(np.arange(sub), np.arange(sub))
     u_col = (bi[urban_block][:, None] * sub + off_i.ravel()[None, :]).ravel()
     u_row = (bj[urban_block][:, None] * sub + off_j.ravel()[None, :]).ravel()
     col = np.concatenate([r_col, u_col])
     row = np.concatenate([r_row, u_row])
-    size = np.concatenate([r_w, np.ones(len(u_col), dtype=np.int64)])
+    size = np.concatenate([r_size, np.ones(len(u_col), dtype=np.int64)])
     is_urban = np.concatenate([np.zeros(len(r_col), dtype=bool), np.ones(len(u_col), dtype=bool)])
     # coordinates are always index * step, so shared edges of rural and urban cells are bit-identical
     boxes = shapely.box(col * dlon, row * dlat, (col + size) * dlon, (row + size) * dlat)
@@ -629,19 +627,37 @@ def build_profile() -> CityProfile:
         if src_code == CHIPING_OLD_CODE:
             counties.append(
                 DivisionRecord(
-                    code=CHIPING_OLD_CODE, name=name, level="county", kind="县", parent_code=CITY_CODE,
-                    valid_from=None, valid_to=CHIPING_OLD_VALID_TO, successor_code=CHIPING_NEW_CODE,
-                    code_is_local=False, geometry=geom, geometry_generated=False, point=seat,
+                    code=CHIPING_OLD_CODE,
+                    name=name,
+                    level="county",
+                    kind="县",
+                    parent_code=CITY_CODE,
+                    valid_from=None,
+                    valid_to=CHIPING_OLD_VALID_TO,
+                    successor_code=CHIPING_NEW_CODE,
+                    code_is_local=False,
+                    geometry=geom,
+                    geometry_generated=False,
+                    point=seat,
                     point_generated=False,
                 )
             )
             name = name[:-1] + "区" if name.endswith("县") else name
         counties.append(
             DivisionRecord(
-                code=code, name=name, level="county", kind=spec.kind, parent_code=CITY_CODE,
-                valid_from=CHIPING_NEW_VALID_FROM if code == CHIPING_NEW_CODE else None, valid_to=None,
-                successor_code=None, code_is_local=False, geometry=geom, geometry_generated=False,
-                point=seat, point_generated=False,
+                code=code,
+                name=name,
+                level="county",
+                kind=spec.kind,
+                parent_code=CITY_CODE,
+                valid_from=CHIPING_NEW_VALID_FROM if code == CHIPING_NEW_CODE else None,
+                valid_to=None,
+                successor_code=None,
+                code_is_local=False,
+                geometry=geom,
+                geometry_generated=False,
+                point=seat,
+                point_generated=False,
             )
         )
 
@@ -655,7 +671,9 @@ def build_profile() -> CityProfile:
             v_numbers = _local_numbers(v_kinds, _VILLAGE_RANGES, f"township {t_code}")
             plans.append(
                 _TownshipPlan(
-                    code=t_code, name=str(t["name"]), kind=t_kind,
+                    code=t_code,
+                    name=str(t["name"]),
+                    kind=t_kind,
                     villages=[
                         (f"{t_code}{n:03d}", str(v), vk)
                         for v, vk, n in zip(t["villages"], v_kinds, v_numbers, strict=True)
@@ -667,9 +685,19 @@ def build_profile() -> CityProfile:
             point = t_seed if t_area.contains(Point(t_seed)) else _rep_point(t_area)
             townships.append(
                 DivisionRecord(
-                    code=plan.code, name=plan.name, level="township", kind=plan.kind, parent_code=code,
-                    valid_from=None, valid_to=None, successor_code=None, code_is_local=True,
-                    geometry=t_area, geometry_generated=True, point=point, point_generated=True,
+                    code=plan.code,
+                    name=plan.name,
+                    level="township",
+                    kind=plan.kind,
+                    parent_code=code,
+                    valid_from=None,
+                    valid_to=None,
+                    successor_code=None,
+                    code_is_local=True,
+                    geometry=t_area,
+                    geometry_generated=True,
+                    point=point,
+                    point_generated=True,
                 )
             )
             if not plan.villages:
@@ -678,17 +706,36 @@ def build_profile() -> CityProfile:
             for (v_code, v_name, v_kind), (lon, lat) in zip(plan.villages, pts, strict=True):
                 villages.append(
                     DivisionRecord(
-                        code=v_code, name=v_name, level="village", kind=v_kind, parent_code=plan.code,
-                        valid_from=None, valid_to=None, successor_code=None, code_is_local=True,
-                        geometry=None, geometry_generated=False, point=(float(lon), float(lat)),
+                        code=v_code,
+                        name=v_name,
+                        level="village",
+                        kind=v_kind,
+                        parent_code=plan.code,
+                        valid_from=None,
+                        valid_to=None,
+                        successor_code=None,
+                        code_is_local=True,
+                        geometry=None,
+                        geometry_generated=False,
+                        point=(float(lon), float(lat)),
                         point_generated=True,
                     )
                 )
 
     city = DivisionRecord(
-        code=CITY_CODE, name=str(source["city"]["name"]), level="city", kind=CITY_KIND, parent_code=None,
-        valid_from=None, valid_to=None, successor_code=None, code_is_local=False, geometry=city_geom,
-        geometry_generated=False, point=seats[CITY_SEAT_COUNTY], point_generated=False,
+        code=CITY_CODE,
+        name=str(source["city"]["name"]),
+        level="city",
+        kind=CITY_KIND,
+        parent_code=None,
+        valid_from=None,
+        valid_to=None,
+        successor_code=None,
+        code_is_local=False,
+        geometry=city_geom,
+        geometry_generated=False,
+        point=seats[CITY_SEAT_COUNTY],
+        point_generated=False,
     )
     townships.sort(key=lambda d: d.code)
     villages.sort(key=lambda d: d.code)
@@ -738,6 +785,7 @@ def load_profile(cache_dir: Path | None = None) -> CityProfile:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".city-profile-", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp creates 0600; the cache is read by other processes of the platform
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(profile, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)

@@ -211,8 +211,22 @@ def test_grid_sizes(profile: CityProfile) -> None:
 def _canonical_digest(profile: CityProfile) -> str:
     h = hashlib.sha256(profile.digest.encode())
     for d in profile.divisions:
-        h.update(repr((d.code, d.name, d.level, d.kind, d.parent_code, d.valid_from, d.valid_to,
-                       d.successor_code, d.code_is_local, d.point)).encode())
+        h.update(
+            repr(
+                (
+                    d.code,
+                    d.name,
+                    d.level,
+                    d.kind,
+                    d.parent_code,
+                    d.valid_from,
+                    d.valid_to,
+                    d.successor_code,
+                    d.code_is_local,
+                    d.point,
+                )
+            ).encode()
+        )
         if d.geometry is not None:
             h.update(shapely.to_wkb(d.geometry, hex=False, output_dimension=2))
     for g in profile.grids:
