@@ -17,7 +17,7 @@ class Level(models.TextChoices):
 class Department(models.Model):
     """A government department at city or county level (e.g. 莘县公安局)."""
 
-    code = models.CharField(_("编码"), max_length=32, unique=True)
+    code = models.CharField(_("编码"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类别"), max_length=40, db_index=True)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
