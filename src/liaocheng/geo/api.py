@@ -116,3 +116,16 @@ def patch_division(request: HttpRequest, code: str, payload: DivisionPatch) -> d
     div = services.update_division(acting_user=request.user, code=code, name=payload.name, lon=payload.lon,
                                    lat=payload.lat, input_datum=payload.datum)
     return _division_out(div)
+
+
+class BoundaryIn(Schema):
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon/MultiPolygon, Feature or one-feature FeatureCollection")
+    datum: Datum = "gcj02"
+
+
+@router.put("/divisions/{code}/boundary", response=DivisionOut, auth=django_auth,
+            summary="导入官方边界（按授权范围） / import an official boundary (within your scope)")
+def put_boundary(request: HttpRequest, code: str, payload: BoundaryIn) -> dict[str, Any]:
+    div = services.import_division_boundary(acting_user=request.user, code=code, geojson=payload.geometry,
+                                            input_datum=payload.datum)
+    return _division_out(div)

@@ -267,3 +267,65 @@ def update_division(
 
 def division_geometry(div: Division) -> dict[str, Any] | None:
     return json.loads(div.geometry) if div.geometry else None
+
+
+# --- official boundaries ------------------------------------------------------------------------------
+
+def parse_boundary(geojson: str | dict[str, Any], *, field: str = "geometry") -> Any:
+    """A polygonal shapely geometry from GeoJSON text or object (Geometry, Feature, or a FeatureCollection
+    of one feature); a clear error naming the reason otherwise."""
+    try:
+        obj = json.loads(geojson) if isinstance(geojson, str) else geojson
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"GeoJSON 格式错误：第{exc.lineno}行第{exc.colno}列", f"malformed GeoJSON: line {exc.lineno}"
+                           f" column {exc.colno}: {exc.msg}", field=field) from exc
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise InvalidInput("GeoJSON 缺少 type", "GeoJSON object has no type", field=field)
+    if obj["type"] == "FeatureCollection":
+        features = obj.get("features") or []
+        if len(features) != 1:
+            raise InvalidInput("FeatureCollection 应只含一个要素", "FeatureCollection must hold exactly one feature",
+                               field=field)
+        obj = features[0]
+    if obj.get("type") == "Feature":
+        obj = obj.get("geometry") or {}
+    if obj.get("type") not in ("Polygon", "MultiPolygon"):
+        raise InvalidInput("边界应为 Polygon 或 MultiPolygon", "boundary must be a Polygon or MultiPolygon",
+                           field=field)
+    try:
+        geom = shapely.from_geojson(json.dumps(obj))
+    except shapely.errors.GEOSException as exc:
+        raise InvalidInput("GeoJSON 坐标无效", f"invalid GeoJSON coordinates: {exc}", field=field) from exc
+    if geom.is_empty:
+        raise InvalidInput("边界为空", "boundary is empty", field=field)
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        raise InvalidInput(f"边界几何无效：{reason}", f"invalid boundary geometry: {reason}", field=field)
+    return geom
+
+
+def import_division_boundary(*, acting_user: Any, code: str, geojson: str | dict[str, Any],
+                             input_datum: str = "gcj02") -> Division:
+    """Replace a division's (generated) boundary with an official one. It must lie within the city."""
+    div = _current(code)
+    access.require(acting_user, "geo.edit_divisions", div.code)
+    geom = parse_boundary(geojson)
+    if input_datum == "wgs84":
+        geom = shapely.transform(geom, lambda xy: np.column_stack(datum.wgs84_to_gcj02_many(xy[:, 0], xy[:, 1])))
+    elif input_datum != "gcj02":
+        raise InvalidInput("坐标系应为 gcj02 或 wgs84", "datum must be gcj02 or wgs84", field="datum")
+    city = Division.objects.filter(level=DivisionLevel.CITY).values_list("geometry", flat=True).first()
+    if city and not shapely.from_geojson(city).buffer(0.002).contains(geom):
+        raise OutsideCity("边界超出聊城市范围", "the boundary extends outside Liaocheng", field="geometry")
+    before = {"geometry_generated": div.geometry_generated, "bbox": [div.minx, div.miny, div.maxx, div.maxy]}
+    with transaction.atomic():
+        div.geometry = shapely.to_geojson(geom)
+        div.geometry_generated = False
+        for key, value in _bbox(geom).items():
+            setattr(div, key, value)
+        div.save(update_fields=["geometry", "geometry_generated", "minx", "miny", "maxx", "maxy"])
+        audit.record(actor=acting_user, action="geo.import_boundary", object_type="geo.Division", object_id=div.code,
+                     before=before, after={"geometry_generated": False, "bbox": list(geom.bounds),
+                                           "vertices": int(shapely.get_num_coordinates(geom))},
+                     division_code=div.code)
+    return div

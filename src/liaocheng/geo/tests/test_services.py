@@ -95,3 +95,58 @@ def test_generated_and_local_data_is_marked() -> None:
     assert not Division.objects.filter(level="township", geometry_generated=False).exists()
     assert not Division.objects.filter(level="county", geometry_generated=True).exists()
     assert not Grid.objects.filter(generated=False).exists()
+
+
+def _township(county: str = "371525") -> Division:
+    div = Division.objects.filter(level="township", code__startswith=county).order_by("code").first()
+    assert div is not None
+    return div
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("payload,needle", [
+    ({"type": "Point", "coordinates": [115.4, 36.4]}, "Polygon"),
+    ({"type": "Polygon", "coordinates": [[[115.4, 36.4], [115.5, 36.5], [115.5, 36.4], [115.4, 36.5],
+                                          [115.4, 36.4]]]}, "invalid boundary geometry"),
+    ({"coordinates": []}, "no type"),
+    ({"type": "Polygon", "coordinates": [[[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.0]]]}, "outside"),
+])
+def test_malformed_or_foreign_boundaries_are_rejected_and_nothing_changes(client, staff_factory, payload,
+                                                                          needle) -> None:
+    clerk = staff_factory("bnd_clerk", roles=(("clerk", "371525"),))
+    client.force_login(clerk)
+    town = _township()
+    before, audits = town.geometry, AuditRecord.objects.count()
+    response = client.put(f"/api/geo/divisions/{town.code}/boundary", data=json.dumps({"geometry": payload}),
+                          content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert needle in response.json()["message_en"] and response.json()["field"] == "geometry"
+    town.refresh_from_db()
+    assert town.geometry == before and AuditRecord.objects.count() == audits
+
+
+@pytest.mark.django_db
+def test_official_boundary_replaces_the_generated_one(client, staff_factory) -> None:
+    clerk = staff_factory("bnd_ok", roles=(("clerk", "371525"),))
+    client.force_login(clerk)
+    town = _township()
+    square = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
+        [115.40, 36.45], [115.42, 36.45], [115.42, 36.47], [115.40, 36.47], [115.40, 36.45]]]}}
+    response = client.put(f"/api/geo/divisions/{town.code}/boundary", data=json.dumps({"geometry": square}),
+                          content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["geometry_generated"] is False
+    town.refresh_from_db()
+    assert (town.minx, town.maxy) == pytest.approx((115.40, 36.47))
+    assert AuditRecord.objects.order_by("-seq").first().action == "geo.import_boundary"
+    other = _township("371522")
+    assert client.put(f"/api/geo/divisions/{other.code}/boundary", data=json.dumps({"geometry": square}),
+                      content_type="application/json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_unknown_division_code_is_a_clear_404(client, staff_factory) -> None:
+    client.force_login(staff_factory("unk", roles=(("viewer", "371500"),)))
+    response = client.get("/api/geo/divisions/999999")
+    assert response.status_code == 404 and "unknown division code" in response.json()["message_en"]
+    assert client.get("/api/geo/divisions/abc").status_code == 400
