@@ -119,7 +119,9 @@ def patch_division(request: HttpRequest, code: str, payload: DivisionPatch) -> d
 
 
 class BoundaryIn(Schema):
-    geometry: dict[str, Any] = Field(description="GeoJSON Polygon/MultiPolygon, Feature or one-feature FeatureCollection")
+    geometry: dict[str, Any] = Field(
+        description="GeoJSON Polygon/MultiPolygon, Feature or one-feature FeatureCollection"
+    )
     datum: Datum = "gcj02"
 
 

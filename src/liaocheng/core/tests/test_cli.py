@@ -72,7 +72,7 @@ def test_serve_answers_health_with_a_live_worker(demo_dir: Path) -> None:
         deadline, body = time.monotonic() + 60, None
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
                     body = json.loads(resp.read())
                 if body.get("worker_last_seen_seconds") is not None:
                     break
@@ -82,7 +82,7 @@ def test_serve_answers_health_with_a_live_worker(demo_dir: Path) -> None:
         assert body is not None, "web server did not answer"
         assert body["status"] == "ok" and body["database"] == "ok"
         assert body["worker_last_seen_seconds"] is not None and body["worker_last_seen_seconds"] < 60
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/geo/locate?lon=115.985&lat=36.457",  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/geo/locate?lon=115.985&lat=36.457",
                                     timeout=5) as resp:
             located = json.loads(resp.read())
         assert located["county_code"] == "371502" and located["county_name"] == "东昌府区"
