@@ -10,7 +10,8 @@ What is real and what is generated
     * Real: the city and the eight county-level boundaries (``data/geo/3715xx.geojson``) and the names
       of the 135 townships/streets and 6,451 villages/communities (``data/liaocheng_divisions.json``).
     * Generated (flagged ``geometry_generated`` / ``point_generated`` / ``code_is_local``): township
-      areas (a Voronoi partition of each county, clipped to it), village/community points, the unit
+      areas (a power diagram — weighted Voronoi — of each county, clipped to it, with areas in proportion
+      to the number of villages), village/community points, the unit
       grids (单元网格) and all township/village codes. They are plausible and stable, *not* official,
       and must be replaced once official GB/T 10114 codes and boundaries are loaded.
 
@@ -66,6 +67,7 @@ M_PER_DEG_LON_EQUATOR = 111_320.0
 RURAL_CELL_M = 1_000.0
 URBAN_SUBDIVISION = 10  # urban cells are RURAL_CELL_M / 10 = 100 m on a side
 MAX_GRIDS_PER_COMMUNITY = 999
+MIN_PIECE_M2 = 1e-4  # cell pieces smaller than this are numerical dust, not grids
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -371,30 +373,39 @@ def _county_seat(code: str, county: BaseGeometry) -> tuple[float, float]:
     return (rp.x, rp.y)
 
 
+# Area weight of a township per village: urban communities (居委会) are denser than villages.
+_AREA_WEIGHT = {"居委会": 0.5, "村委会": 1.0}
+
+
 def _township_areas(
     county_code: str,
     county: Polygon | MultiPolygon,
     seat: tuple[float, float],
     plans: Sequence[_TownshipPlan],
 ) -> tuple[list[Polygon | MultiPolygon], list[tuple[float, float]]]:
-    """Partition the county into one generated area per township (Voronoi cells clipped to the county).
+    """Partition the county into one generated area per township, in proportion to its villages.
 
-    街道 seeds are k-means centres of the part of the county near the seat (a disk whose area share is
-    the share of villages under 街道), 镇/乡 seeds k-means centres of the rest; k-means over a dense
-    sample balances the areas. Returns (areas, seeds) in the order of ``plans``.
+    Seeds start as k-means centres: 街道 seeds of the part of the county near the seat (a disk whose
+    area share is the 街道 share of the villages), 镇/乡 seeds of the rest. A capacity-constrained Lloyd
+    iteration over a dense sample then moves the seeds and adjusts power weights until every township's
+    share of the county is proportional to its (weighted) number of villages — otherwise a township with
+    119 villages would get as much land as one with 30, and fewer grids than villages. The areas are the
+    cells of the resulting power diagram (a weighted Voronoi diagram) clipped to the county.
+    Returns (areas, seeds) in the order of ``plans``.
     """
     rng = _rng(int(county_code))
     frame = _Frame(*seat)
     county_area = area_m2(county)
-    sample = _stratified_sample(county, frame, math.sqrt(county_area / 30_000), rng)
+    sample = _stratified_sample(county, frame, math.sqrt(county_area / 12_000), rng)
 
     streets = [i for i, p in enumerate(plans) if p.kind == "街道"]
     others = [i for i, p in enumerate(plans) if p.kind != "街道"]
-    n_villages = sum(len(p.villages) for p in plans)
-    street_share = sum(len(plans[i].villages) for i in streets) / max(n_villages, 1)
+    weight = np.array([sum(_AREA_WEIGHT[v[2]] for v in p.villages) or 1.0 for p in plans])
+    targets = weight / weight.sum()
+    street_share = float(targets[streets].sum()) if streets else 0.0
     radius = max(1.5 * COUNTY_SPECS[county_code].urban_radius_m, math.sqrt(street_share * county_area / math.pi))
     dist = np.hypot(sample[:, 0], sample[:, 1])
-    while streets and others and np.count_nonzero(dist <= radius) < 200 * len(streets):
+    while streets and others and np.count_nonzero(dist <= radius) < 100 * len(streets):
         radius *= 1.25
     near = dist <= radius
 
@@ -413,18 +424,100 @@ def _township_areas(
             order = np.argsort(np.arctan2(snapped[:, 1], snapped[:, 0]), kind="stable")
         seeds[members] = snapped[order]
 
+    limit = np.full(len(plans), np.inf)
+    limit[streets] = radius  # 街道 stay around the seat ...
+    pinned = streets[0] if streets else None
+    if pinned is not None:
+        limit[pinned] = 0.0  # ... and the first-listed one (the old town) sits on it
+    seeds, weights = _capacity_lloyd(sample, seeds, targets, limit, county_area, pinned)
+
     minx, miny, maxx, maxy = county.bounds
     corners = frame.to_xy(np.array([[minx, miny], [maxx, maxy]]))
-    pad = 50_000.0
-    envelope = shapely.box(corners[0, 0] - pad, corners[0, 1] - pad, corners[1, 0] + pad, corners[1, 1] + pad)
-    cells_xy = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=envelope, ordered=True))
-    if len(cells_xy) != len(plans):
-        raise RuntimeError(f"voronoi of {county_code}: {len(cells_xy)} cells for {len(plans)} seeds")
-    cells = shapely.transform(cells_xy, frame.to_lonlat)
+    cells_xy = _power_cells(seeds, weights, (*corners[0], *corners[1]))
+    cells = shapely.transform(np.array(cells_xy, dtype=object), frame.to_lonlat)
     seeds_ll = frame.to_lonlat(seeds)
     shapely.prepare(county)
     clipped = [_polygonal(g) for g in shapely.intersection(cells, county)]
     return _merge_fragments(clipped, seeds_ll), [(float(x), float(y)) for x, y in seeds_ll]
+
+
+def _capacity_lloyd(
+    sample: NDArray[np.float64],
+    seeds: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    limit: NDArray[np.float64],
+    area: float,
+    pinned: int | None,
+    iterations: int = 250,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Damped joint update of power weights (towards the target shares of ``area``) and seeds (towards the
+    centroids of their power cells, within ``limit`` of the frame origin, i.e. the county seat).
+    The ``pinned`` cell is kept owning the origin. Returns (seeds, weights)."""
+    n, k = len(sample), len(seeds)
+    px, py = sample[:, :1], sample[:, 1:]
+    s = seeds.copy()
+    w = np.zeros(k)
+    for _ in range(iterations):
+        d = (px - s[None, :, 0]) ** 2 + (py - s[None, :, 1]) ** 2 - w[None, :]
+        labels = np.argmin(d, axis=1)
+        counts = np.bincount(labels, minlength=k)
+        share = counts / n
+        # weight step scaled by the township's own target area, on the log of the share error
+        w = w + 0.5 * area * targets * np.clip(np.log((targets + 1e-9) / (share + 1e-9)), -1.0, 1.0)
+        w -= w.mean()
+        filled = counts > 0
+        cx = np.bincount(labels, weights=sample[:, 0], minlength=k)
+        cy = np.bincount(labels, weights=sample[:, 1], minlength=k)
+        centre = np.column_stack([cx / np.maximum(counts, 1), cy / np.maximum(counts, 1)])
+        moved = np.where(filled[:, None], 0.5 * (s + centre), s)
+        r = np.hypot(moved[:, 0], moved[:, 1])
+        shrink = np.minimum(1.0, limit / np.maximum(r, 1e-9))
+        s = moved * shrink[:, None]
+        if pinned is not None:
+            # power distance of the origin to every seed: |s_j|² - w_j; the pinned cell must be nearest
+            others = np.delete(np.arange(k), pinned)
+            need = float(np.max(w[others] - (s[others] ** 2).sum(axis=1))) + 1.0
+            w[pinned] = max(w[pinned] - float(s[pinned] @ s[pinned]), need) + float(s[pinned] @ s[pinned])
+    return s, w
+
+
+def _power_cells(
+    seeds: NDArray[np.float64], weights: NDArray[np.float64], bounds: tuple[float, float, float, float]
+) -> list[Polygon]:
+    """Cells of the power diagram {p : |p - s_i|² - w_i <= |p - s_j|² - w_j for all j}, within ``bounds``
+    padded by 50 km. Both sides of a bisector are cut by the same segment, so neighbouring cells share
+    their edge coordinates (up to the triple points, which agree to ~1e-9 m)."""
+    pad = 50_000.0
+    minx, miny, maxx, maxy = bounds
+    big = 4 * max(maxx - minx, maxy - miny) + 4 * pad
+    k = len(seeds)
+    cells: list[Polygon] = []
+    for i in range(k):
+        cell: BaseGeometry = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+        for j in range(k):
+            if j == i:
+                continue
+            a, b = (i, j) if i < j else (j, i)
+            d = seeds[b] - seeds[a]
+            norm = float(np.hypot(d[0], d[1]))
+            if norm == 0:
+                raise RuntimeError("two township seeds coincide")
+            n = d / norm
+            # bisector of a and b: p·n = c (a's side is p·n <= c)
+            c = (seeds[b] @ seeds[b] - seeds[a] @ seeds[a] - weights[b] + weights[a]) / (2 * norm)
+            t = np.array([-n[1], n[0]])
+            p0 = n * c
+            pa, pb = p0 - big * t, p0 + big * t
+            side = -1.0 if i == a else 1.0
+            half = Polygon([pa, pb, pb + side * big * n, pa + side * big * n])
+            cell = cell.intersection(half)
+            if cell.is_empty:
+                raise RuntimeError(f"power cell {i} is empty")
+        poly = _polygonal(cell)
+        if not isinstance(poly, Polygon):
+            raise RuntimeError(f"power cell {i} is not a polygon")
+        cells.append(poly)
+    return cells
 
 
 def _merge_fragments(
@@ -550,6 +643,12 @@ def _build_grids(
     seats: Sequence[tuple[tuple[float, float], float]],
     bounds: tuple[float, float, float, float],
 ) -> list[GridRecord]:
+    """Cut the lattice cells by the township areas, give each piece to the nearest village of its
+    township and number the pieces 001.. per village (lattice rows north to south, then west to east).
+
+    The pieces of one cell tile the cell and the townships tile the county, so the grids tile every
+    county; a cell cut into several parts inside one township stays one (Multi)Polygon grid.
+    """
     boxes, top, left, is_urban = _grid_cells(bounds, seats)
     t_geoms = np.array([t.geometry for t in townships], dtype=object)
     shapely.prepare(t_geoms)
@@ -562,7 +661,13 @@ def _build_grids(
     cleaned = np.array([p if ok else _polygonal(p) for p, ok in zip(pieces, inside, strict=True)], dtype=object)
     keep = np.array([p is not None for p in cleaned])
     cleaned, cell_idx, t_idx = cleaned[keep], cell_idx[keep], t_idx[keep]
+    # numerical dust (far below a square centimetre) is dropped; what is dropped is bounded and checked
     centroids = shapely.get_coordinates(shapely.centroid(cleaned))
+    approx_m2 = shapely.area(cleaned) * m_per_deg_lon(LATTICE_REF_LAT) * M_PER_DEG_LAT
+    dust = approx_m2 < MIN_PIECE_M2
+    if float(approx_m2[dust].sum()) > 0.1:
+        raise RuntimeError(f"{int(dust.sum())} dust pieces add up to {approx_m2[dust].sum():.3f} m²")
+    cleaned, cell_idx, t_idx, centroids = cleaned[~dust], cell_idx[~dust], t_idx[~dust], centroids[~dust]
 
     grids: list[GridRecord] = []
     for ti, township in enumerate(townships):
@@ -574,7 +679,19 @@ def _build_grids(
         kx = m_per_deg_lon(vpts[:, 1].mean())
         dx = (centroids[sel, 0][:, None] - vpts[None, :, 0]) * kx
         dy = (centroids[sel, 1][:, None] - vpts[None, :, 1]) * M_PER_DEG_LAT
-        owner = np.argmin(dx * dx + dy * dy, axis=1)
+        d2 = dx * dx + dy * dy
+        owner = np.argmin(d2, axis=1)
+        # a village whose neighbourhood holds no grid centroid takes the nearest grid of a village that
+        # has several, so that every community has at least one grid when the township has enough
+        counts = np.bincount(owner, minlength=len(villages))
+        for empty in np.flatnonzero(counts == 0).tolist():
+            spare = np.flatnonzero(counts[owner] > 1)
+            if len(spare) == 0:
+                break
+            take = spare[int(np.argmin(d2[spare, empty]))]
+            counts[owner[take]] -= 1
+            owner[take] = empty
+            counts[empty] = 1
         for vi, village in enumerate(villages):
             mine = sel[owner == vi]
             if len(mine) > MAX_GRIDS_PER_COMMUNITY:
@@ -765,8 +882,9 @@ def _cache_key(digest: str) -> str:
 def load_profile(cache_dir: Path | None = None) -> CityProfile:
     """Return the profile, from ``cache_dir`` when a pickle for the current inputs exists.
 
-    With ``cache_dir=None`` the profile is simply built. The cache file is written atomically (temporary
-    file + rename), so concurrent builders never read a half-written file. The cache is our own file:
+    With ``cache_dir=None`` the profile is simply built. The cache file name holds the input digest and a
+    hash of this module's source; it is written atomically (temporary file + rename), so concurrent
+    builders never read a half-written file, and older cache files are removed. The cache is our own file:
     never point ``cache_dir`` at a directory others can write to (pickles execute code when loaded).
     """
     if cache_dir is None:
@@ -792,4 +910,7 @@ def load_profile(cache_dir: Path | None = None) -> CityProfile:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    for stale in path.parent.glob("city-profile-*.pickle"):
+        if stale != path:
+            stale.unlink(missing_ok=True)  # caches of other inputs/generator versions
     return profile

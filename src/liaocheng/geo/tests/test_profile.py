@@ -20,12 +20,14 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from liaocheng.geo import profile as profile_module
 from liaocheng.geo.profile import (
     CHIPING_NEW_CODE,
     CHIPING_OLD_CODE,
     COUNTY_SPECS,
     CityProfile,
     DivisionRecord,
+    area_m2,
     build_profile,
     load_profile,
 )
@@ -208,6 +210,29 @@ def test_grid_sizes(profile: CityProfile) -> None:
     assert {g.county_code for g in profile.grids if g.size_class == "urban"} == set(COUNTY_SPECS)
 
 
+def test_every_village_has_grids(profile: CityProfile) -> None:
+    villages = {d.code for d in profile.divisions if d.level == "village"}
+    per_village = Counter(g.community_code for g in profile.grids)
+    assert set(per_village) == villages
+    assert max(per_village.values()) <= 999
+
+
+def test_township_area_follows_village_count(profile: CityProfile) -> None:
+    # generated township areas are proportional to their villages (居委会 count half), within 10 %
+    weight: Counter[str] = Counter()
+    for d in profile.divisions:
+        if d.level == "village" and d.parent_code:
+            weight[d.parent_code] += 0.5 if d.kind == "居委会" else 1.0
+    for county in current_counties(profile):
+        townships = [d for d in profile.divisions if d.level == "township" and d.parent_code == county.code]
+        density = np.array([area_m2(t.geometry) / weight[t.code] for t in townships])
+        assert np.all(np.abs(density / np.median(density) - 1) < 0.10), county.code
+        # the county seat lies in the first-listed 街道 (the old town)
+        first = next(t for t in townships if t.code == f"{county.code}001")
+        assert first.kind == "街道" and first.geometry is not None and county.point is not None
+        assert first.geometry.covers(shapely.Point(county.point)), county.code
+
+
 def _canonical_digest(profile: CityProfile) -> str:
     h = hashlib.sha256(profile.digest.encode())
     for d in profile.divisions:
@@ -243,9 +268,21 @@ def test_build_is_deterministic(profile: CityProfile) -> None:
     assert _canonical_digest(fresh) == _canonical_digest(profile)
 
 
-def test_cache_roundtrip(tmp_path: Path, profile: CityProfile) -> None:
+def test_cache_roundtrip(tmp_path: Path, profile: CityProfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: list[int] = []
+
+    def fake_build() -> CityProfile:  # the real build is covered above; this test is about the cache
+        builds.append(1)
+        return profile
+
+    monkeypatch.setattr(profile_module, "build_profile", fake_build)
+    stale = tmp_path / "city-profile-0000000000000000-000000000000.pickle"
+    stale.write_bytes(b"old")
     first = load_profile(cache_dir=tmp_path)
     files = list(tmp_path.glob("city-profile-*.pickle"))
-    assert len(files) == 1 and not list(tmp_path.glob("*.tmp"))
+    assert len(files) == 1 and files[0] != stale and not list(tmp_path.glob("*.tmp"))
     second = load_profile(cache_dir=tmp_path)
+    assert len(builds) == 1  # the second call read the pickle
     assert _canonical_digest(first) == _canonical_digest(second) == _canonical_digest(profile)
+    files[0].write_bytes(b"not a pickle")  # a damaged cache is rebuilt, not trusted
+    assert load_profile(cache_dir=tmp_path).digest == profile.digest and len(builds) == 2
