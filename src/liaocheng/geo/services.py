@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -136,24 +137,33 @@ def _generator_version() -> int:
 # --- locating points -------------------------------------------------------------------------------
 
 class _LocatorCache:
+    """One locator per process. Grids change only by loading a profile (a new ``ProfileLoad`` row), so
+    the cache is keyed by the latest load and re-checked at most every few seconds."""
+
+    recheck_seconds = 5.0
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[int, int] | None = None
+        self._key: int | None = None
+        self._checked = 0.0
         self._locator: Locator | None = None
 
     def clear(self) -> None:
         with self._lock:
-            self._key, self._locator = None, None
+            self._key, self._locator, self._checked = None, None, 0.0
 
     def get(self) -> Locator:
-        latest = ProfileLoad.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        key = (latest, Grid.objects.count())
         with self._lock:
+            now = time.monotonic()
+            if self._locator is not None and now - self._checked < self.recheck_seconds:
+                return self._locator
+            key = ProfileLoad.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             if self._locator is None or self._key != key:
                 rows = list(Grid.objects.order_by("code").values_list("code", "geometry"))
                 geoms = shapely.from_geojson([g for _, g in rows])
                 self._locator = Locator([c for c, _ in rows], list(geoms))
                 self._key = key
+            self._checked = now
             return self._locator
 
 
