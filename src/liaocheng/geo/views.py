@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from liaocheng.core import access
-from liaocheng.core.errors import DomainError, NotFound
+from liaocheng.core.errors import DomainError
 from liaocheng.core.forms import DivisionForm, add_domain_error, domain_message
 
 from . import services
@@ -65,7 +65,7 @@ def _map_strings() -> dict[str, str]:
     return {
         "lang": "en" if (get_language() or "").startswith("en") else "zh",
         "counties": _("县级区划"),
-        "townships": _("乡镇/街道"),
+        "townships": _("乡镇、街道"),
         "grids": _("单元网格"),
         "gridUrban": _("城区单元网格（100 米）"),
         "gridRural": _("乡村单元网格（1 公里）"),
@@ -132,9 +132,7 @@ def _parent_chain(division: Division) -> list[Division]:
 def _get_division(request: HttpRequest, code: str) -> Division:
     try:
         return services.get_division(acting_user=request.user, code=code)
-    except NotFound as exc:
-        raise Http404(domain_message(exc)) from exc
-    except DomainError as exc:  # a malformed code names no division
+    except DomainError as exc:  # unknown (NotFound) or malformed code: no such page
         raise Http404(domain_message(exc)) from exc
 
 
@@ -177,11 +175,11 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
             initial={"name": division.name, "lon": division.lon, "lat": division.lat},
             point_editable=point_editable,
         )
-    children = list(
-        Division.objects.filter(parent=division, valid_to__isnull=True).order_by("code")[:CHILDREN_SHOWN]
-    )
-    for child in children:
-        child.kind_label = KIND_LABELS.get(child.kind, child.kind)
+    children = [
+        {"code": child_code, "name": name, "kind_label": KIND_LABELS.get(kind, kind)}
+        for child_code, name, kind in Division.objects.filter(parent=division, valid_to__isnull=True)
+        .order_by("code").values_list("code", "name", "kind")[:CHILDREN_SHOWN]
+    ]
     context = {
         "division": division,
         "chain": _parent_chain(division),

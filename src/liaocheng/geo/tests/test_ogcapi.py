@@ -28,7 +28,11 @@ def _square(minx: float, miny: float, maxx: float, maxy: float) -> str:
 
 
 def _division(
-    code: str, name: str, level: str, parent: Division | None, bbox: tuple[float, ...] | None = None,
+    code: str,
+    name: str,
+    level: str,
+    parent: Division | None,
+    bbox: tuple[float, ...] | None = None,
     **fields: Any,
 ) -> Division:
     extra: dict[str, Any] = {}
@@ -41,20 +45,47 @@ def _division(
 def make_area() -> dict[str, Any]:
     """A city, two counties and a historical one, a township, villages and 30 unit grids."""
     city = _division("990100", "测试市", "city", None, (99.95, 9.95, 100.25, 10.15), kind="地级市")
-    county = _division("990101", "甲区", "county", city, (100.0, 10.0, 100.1, 10.1), kind="市辖区",
-                       valid_from=date(1990, 1, 1))
-    new_county = _division("990102", "乙区", "county", city, (100.1, 10.0, 100.2, 10.1), kind="市辖区",
-                           valid_from=date(2019, 6, 1))
-    _division("990103", "乙县", "county", city, (100.1, 10.0, 100.2, 10.1), kind="县",
-              valid_from=date(1990, 1, 1), valid_to=date(2019, 6, 1), successor=new_county)
+    county = _division(
+        "990101", "甲区", "county", city, (100.0, 10.0, 100.1, 10.1), kind="市辖区", valid_from=date(1990, 1, 1)
+    )
+    new_county = _division(
+        "990102", "乙区", "county", city, (100.1, 10.0, 100.2, 10.1), kind="市辖区", valid_from=date(2019, 6, 1)
+    )
+    _division(
+        "990103",
+        "乙县",
+        "county",
+        city,
+        (100.1, 10.0, 100.2, 10.1),
+        kind="县",
+        valid_from=date(1990, 1, 1),
+        valid_to=date(2019, 6, 1),
+        successor=new_county,
+    )
     township = _division("990101001", "甲街道", "township", county, (100.0, 10.0, 100.06, 10.05), kind="街道")
-    village1 = _division("990101001001", "一社区", "village", township, kind="居委会",
-                         lon=100.015, lat=10.025)
-    village2 = _division("990101001002", "二社区", "village", township, kind="居委会",
-                         lon=100.045, lat=10.025, valid_from=date(2010, 1, 1))
+    village1 = _division("990101001001", "一社区", "village", township, kind="居委会", lon=100.015, lat=10.025)
+    village2 = _division(
+        "990101001002",
+        "二社区",
+        "village",
+        township,
+        kind="居委会",
+        lon=100.045,
+        lat=10.025,
+        valid_from=date(2010, 1, 1),
+    )
     # an earlier record with the same code: served as 990101001002@2000-01-01
-    _division("990101001002", "二村", "village", township, kind="村委会", lon=100.046, lat=10.026,
-              valid_from=date(2000, 1, 1), valid_to=date(2010, 1, 1))
+    _division(
+        "990101001002",
+        "二村",
+        "village",
+        township,
+        kind="村委会",
+        lon=100.046,
+        lat=10.026,
+        valid_from=date(2000, 1, 1),
+        valid_to=date(2010, 1, 1),
+    )
     grids = []
     seq = 0
     for i in range(COLS):
@@ -63,12 +94,23 @@ def make_area() -> dict[str, Any]:
             community = village1 if i < 3 else village2
             minx, miny = round(100.0 + CELL * i, 6), round(10.0 + CELL * j, 6)
             maxx, maxy = round(minx + CELL, 6), round(miny + CELL, 6)
-            grids.append(Grid(
-                code=f"{community.code}{seq:03d}", community=community, county_code="990101",
-                township_code="990101001", community_code=community.code, size_class="urban",
-                area_m2=1_200_000.0, geometry=_square(minx, miny, maxx, maxy), generated=True,
-                minx=minx, miny=miny, maxx=maxx, maxy=maxy,
-            ))
+            grids.append(
+                Grid(
+                    code=f"{community.code}{seq:03d}",
+                    community=community,
+                    county_code="990101",
+                    township_code="990101001",
+                    community_code=community.code,
+                    size_class="urban",
+                    area_m2=1_200_000.0,
+                    geometry=_square(minx, miny, maxx, maxy),
+                    generated=True,
+                    minx=minx,
+                    miny=miny,
+                    maxx=maxx,
+                    maxy=maxy,
+                )
+            )
     Grid.objects.bulk_create(grids)
     return {"city": city, "county": county, "township": township, "grids": grids}
 
@@ -95,6 +137,7 @@ def _error(client: Client, url: str, status: int, code: str) -> None:
 
 
 # --- capabilities -------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_landing_page_links_are_absolute(client: Client) -> None:
@@ -127,9 +170,16 @@ def test_openapi_document(client: Client) -> None:
     assert doc["openapi"].startswith("3.0.")
     assert doc["info"]["title"] and doc["info"]["version"]
     assert doc["servers"][0]["url"] == "http://testserver/ogcapi"
-    for path in ("/", "/conformance", "/api", "/collections", "/collections/{collectionId}",
-                 "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}",
-                 "/collections/grids/items"):
+    for path in (
+        "/",
+        "/conformance",
+        "/api",
+        "/collections",
+        "/collections/{collectionId}",
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+        "/collections/grids/items",
+    ):
         assert "get" in doc["paths"][path], path
     limit = doc["components"]["parameters"]["limit"]
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10}
@@ -161,6 +211,7 @@ def test_read_only(client: Client) -> None:
 
 
 # --- collections --------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_collections(client: Client, area: dict[str, Any]) -> None:
@@ -201,6 +252,7 @@ def test_queryables(client: Client) -> None:
 
 
 # --- items --------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_items_paging_returns_every_grid_once(client: Client, area: dict[str, Any]) -> None:
@@ -249,17 +301,18 @@ def test_default_limit(client: Client, area: dict[str, Any]) -> None:
 def test_bbox_filter_returns_exactly_the_intersecting_grids(client: Client, area: dict[str, Any]) -> None:
     qminx, qminy, qmaxx, qmaxy = 100.015, 10.015, 100.035, 10.025
     expected = sorted(
-        g.code for g in area["grids"]
-        if g.maxx >= qminx and g.minx <= qmaxx and g.maxy >= qminy and g.miny <= qmaxy
+        g.code for g in area["grids"] if g.maxx >= qminx and g.minx <= qmaxx and g.maxy >= qminy and g.miny <= qmaxy
     )
     assert len(expected) == 6  # 3 columns x 2 rows
-    body = _get(client, f"{BASE}/collections/grids/items?bbox={qminx},{qminy},{qmaxx},{qmaxy}&limit=100"
-                        "&bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84").json()
+    body = _get(
+        client,
+        f"{BASE}/collections/grids/items?bbox={qminx},{qminy},{qmaxx},{qmaxy}&limit=100"
+        "&bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    ).json()
     assert [f["id"] for f in body["features"]] == expected
     assert body["numberMatched"] == 6
     # the 3D form is accepted, heights ignored
-    body3d = _get(client, f"{BASE}/collections/grids/items?bbox={qminx},{qminy},0,{qmaxx},{qmaxy},10"
-                          "&limit=100").json()
+    body3d = _get(client, f"{BASE}/collections/grids/items?bbox={qminx},{qminy},0,{qmaxx},{qmaxy},10&limit=100").json()
     assert [f["id"] for f in body3d["features"]] == expected
 
 
@@ -306,12 +359,27 @@ def test_villages_are_points_and_duplicate_codes_get_own_ids(client: Client, are
     assert [f["id"] for f in inside["features"]] == ["990101001001"]
 
 
-@pytest.mark.parametrize("query", [
-    "limit=0", "limit=10001", "limit=abc", "limit=1.5", "offset=-1", "offset=x",
-    "bbox=1,2,3", "bbox=a,b,c,d", "bbox=100,10.1,100.1,10", "bbox=", "bbox=1,2,3,4,5", "bbox=0,0,nan,1",
-    "bbox=100,10,100.1,10.1&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326",
-    "crs=http://www.opengis.net/def/crs/EPSG/0/3857", "datetime=yesterday", "datetime=2020-01-01/2019-01-01",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=10001",
+        "limit=abc",
+        "limit=1.5",
+        "offset=-1",
+        "offset=x",
+        "bbox=1,2,3",
+        "bbox=a,b,c,d",
+        "bbox=100,10.1,100.1,10",
+        "bbox=",
+        "bbox=1,2,3,4,5",
+        "bbox=0,0,nan,1",
+        "bbox=100,10,100.1,10.1&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+        "crs=http://www.opengis.net/def/crs/EPSG/0/3857",
+        "datetime=yesterday",
+        "datetime=2020-01-01/2019-01-01",
+    ],
+)
 @pytest.mark.django_db
 def test_invalid_parameters(client: Client, query: str) -> None:
     _error(client, f"{BASE}/collections/grids/items?{query}", 400, "InvalidParameterValue")
@@ -326,8 +394,13 @@ def test_single_feature(client: Client, area: dict[str, Any]) -> None:
     assert feature["type"] == "Feature" and feature["id"] == grid.code
     assert feature["geometry"] == json.loads(Grid.objects.get(code=grid.code).geometry)
     assert feature["properties"] == {
-        "code": grid.code, "community_code": "990101001001", "township_code": "990101001",
-        "county_code": "990101", "size_class": "urban", "area_m2": 1_200_000.0, "generated": True,
+        "code": grid.code,
+        "community_code": "990101001001",
+        "township_code": "990101001",
+        "county_code": "990101",
+        "size_class": "urban",
+        "area_m2": 1_200_000.0,
+        "generated": True,
     }
     links = {link["rel"]: link["href"] for link in feature["links"]}
     assert links["self"] == f"http://testserver/ogcapi/collections/grids/items/{grid.code}"
@@ -350,11 +423,20 @@ def test_unknown_feature(client: Client, area: dict[str, Any]) -> None:
 def test_large_page(client: Client, area: dict[str, Any]) -> None:
     village = Division.objects.get(code="990101001001")
     Grid.objects.bulk_create(
-        Grid(code=f"990199{n:09d}",
-             community=village, county_code="990199", township_code="990199001",
-             community_code="990199001001",
-             size_class="rural", area_m2=1.0, geometry=_square(101.0, 11.0, 101.001, 11.001),
-             minx=101.0, miny=11.0, maxx=101.001, maxy=11.001)
+        Grid(
+            code=f"990199{n:09d}",
+            community=village,
+            county_code="990199",
+            township_code="990199001",
+            community_code="990199001001",
+            size_class="rural",
+            area_m2=1.0,
+            geometry=_square(101.0, 11.0, 101.001, 11.001),
+            minx=101.0,
+            miny=11.0,
+            maxx=101.001,
+            maxy=11.001,
+        )
         for n in range(5000)
     )
     body = _get(client, f"{BASE}/collections/grids/items?county_code=990199&limit=5000").json()
@@ -363,6 +445,7 @@ def test_large_page(client: Client, area: dict[str, Any]) -> None:
 
 
 # --- an unchanged standard client ---------------------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_owslib_reads_the_api(live_server: Any) -> None:

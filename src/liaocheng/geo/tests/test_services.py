@@ -61,8 +61,9 @@ def test_malformed_coordinates_are_rejected(client) -> None:
 def test_bulk_locate_agrees_with_single_points(client) -> None:
     rng = np.random.default_rng(7)
     pts = np.column_stack([rng.uniform(115.3, 116.6, 300), rng.uniform(35.8, 37.1, 300)])
-    response = client.post("/api/geo/locate/bulk", data=json.dumps({"points": pts.tolist()}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/geo/locate/bulk", data=json.dumps({"points": pts.tolist()}), content_type="application/json"
+    )
     codes = response.json()["grid_codes"]
     assert len(codes) == 300 and any(c is None for c in codes) and sum(c is not None for c in codes) > 100
     for (lon, lat), code in list(zip(pts, codes, strict=True))[:60]:
@@ -104,21 +105,33 @@ def _township(county: str = "371525") -> Division:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("payload,needle", [
-    ({"type": "Point", "coordinates": [115.4, 36.4]}, "Polygon"),
-    ({"type": "Polygon", "coordinates": [[[115.4, 36.4], [115.5, 36.5], [115.5, 36.4], [115.4, 36.5],
-                                          [115.4, 36.4]]]}, "invalid boundary geometry"),
-    ({"coordinates": []}, "no type"),
-    ({"type": "Polygon", "coordinates": [[[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.0]]]}, "outside"),
-])
-def test_malformed_or_foreign_boundaries_are_rejected_and_nothing_changes(client, staff_factory, payload,
-                                                                          needle) -> None:
+@pytest.mark.parametrize(
+    "payload,needle",
+    [
+        ({"type": "Point", "coordinates": [115.4, 36.4]}, "Polygon"),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[115.4, 36.4], [115.5, 36.5], [115.5, 36.4], [115.4, 36.5], [115.4, 36.4]]],
+            },
+            "invalid boundary geometry",
+        ),
+        ({"coordinates": []}, "no type"),
+        ({"type": "Polygon", "coordinates": [[[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.0]]]}, "outside"),
+    ],
+)
+def test_malformed_or_foreign_boundaries_are_rejected_and_nothing_changes(
+    client, staff_factory, payload, needle
+) -> None:
     clerk = staff_factory("bnd_clerk", roles=(("clerk", "371525"),))
     client.force_login(clerk)
     town = _township()
     before, audits = town.geometry, AuditRecord.objects.count()
-    response = client.put(f"/api/geo/divisions/{town.code}/boundary", data=json.dumps({"geometry": payload}),
-                          content_type="application/json")
+    response = client.put(
+        f"/api/geo/divisions/{town.code}/boundary",
+        data=json.dumps({"geometry": payload}),
+        content_type="application/json",
+    )
     assert response.status_code == 400, response.content
     assert needle in response.json()["message_en"] and response.json()["field"] == "geometry"
     town.refresh_from_db()
@@ -130,18 +143,33 @@ def test_official_boundary_replaces_the_generated_one(client, staff_factory) -> 
     clerk = staff_factory("bnd_ok", roles=(("clerk", "371525"),))
     client.force_login(clerk)
     town = _township()
-    square = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
-        [115.40, 36.45], [115.42, 36.45], [115.42, 36.47], [115.40, 36.47], [115.40, 36.45]]]}}
-    response = client.put(f"/api/geo/divisions/{town.code}/boundary", data=json.dumps({"geometry": square}),
-                          content_type="application/json")
+    square = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[115.40, 36.45], [115.42, 36.45], [115.42, 36.47], [115.40, 36.47], [115.40, 36.45]]],
+        },
+    }
+    response = client.put(
+        f"/api/geo/divisions/{town.code}/boundary",
+        data=json.dumps({"geometry": square}),
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["geometry_generated"] is False
     town.refresh_from_db()
     assert (town.minx, town.maxy) == pytest.approx((115.40, 36.47))
     assert AuditRecord.objects.order_by("-seq").first().action == "geo.import_boundary"
     other = _township("371522")
-    assert client.put(f"/api/geo/divisions/{other.code}/boundary", data=json.dumps({"geometry": square}),
-                      content_type="application/json").status_code == 403
+    assert (
+        client.put(
+            f"/api/geo/divisions/{other.code}/boundary",
+            data=json.dumps({"geometry": square}),
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.django_db

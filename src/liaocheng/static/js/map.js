@@ -149,7 +149,7 @@
       });
       var bounds = countyLines.getBounds();
       if (bounds.isValid()) {
-        map.fitBounds(bounds, { padding: [12, 12] });
+        map.fitBounds(bounds, { padding: [12, 12], animate: false });
         map.setMaxBounds(bounds.pad(0.6));
       }
       loaded.counties = features.length;
