@@ -165,5 +165,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LIAOCHENG_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING"}, "django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # huey adds a handler of its own unless the logger has one: give it ours, once.
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "huey.consumer": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
