@@ -3,7 +3,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from .context import new_request_id, request_context
 
@@ -24,3 +27,18 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ChineseDefaultLocaleMiddleware(LocaleMiddleware):
+    """Simplified Chinese unless the user chose another language with the switch (language cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; a city platform shows
+    Chinese by default and English only on request.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _ in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -273,3 +273,11 @@ def test_portal_links(client: Client) -> None:
     html = client.get("/").content.decode()
     for href in ("/login/", "/register/citizen/", "/register/enterprise/", "/map/", "/api/docs"):
         assert f'href="{href}"' in html
+
+
+@pytest.mark.django_db
+def test_chinese_by_default_even_for_an_english_browser(client) -> None:
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in html and "数字聊城" in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
