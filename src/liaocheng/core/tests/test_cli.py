@@ -47,9 +47,15 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return var_dir
 
 
-def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def first_demo(demo_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The first `liaocheng demo --no-serve` on an empty data directory (once per test worker)."""
+    return _cli(_env(demo_dir), "demo", "--no-serve")
+
+
+def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path, first_demo) -> None:
     env = _env(demo_dir)
-    first = _cli(env, "demo", "--no-serve")
+    first = first_demo
     assert first.returncode == 0, first.stderr
     assert "guanxian_clerk" in first.stdout and "http://127.0.0.1:8000/" in first.stdout
     second = _cli(env, "demo", "--no-serve")
@@ -63,7 +69,8 @@ def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path) -> None:
     assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == 6
 
 
-def test_serve_answers_health_with_a_live_worker(demo_dir: Path) -> None:
+def test_serve_answers_health_with_a_live_worker(demo_dir: Path, first_demo) -> None:
+    assert first_demo.returncode == 0, first_demo.stderr
     env = _env(demo_dir)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "liaocheng.cli", "serve", "--port", str(port)], env=env,
