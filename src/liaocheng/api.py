@@ -8,7 +8,9 @@ from ninja import NinjaAPI
 
 from liaocheng.core.api import router as core_router
 from liaocheng.core.errors import DomainError
+from liaocheng.exchange.api import router as exchange_router
 from liaocheng.geo.api import router as geo_router
+from liaocheng.registry.api import router as registry_router
 
 api = NinjaAPI(
     title="数字聊城 Digital Liaocheng API",
@@ -20,6 +22,8 @@ api = NinjaAPI(
 )
 api.add_router("/core", core_router)
 api.add_router("/geo", geo_router)
+api.add_router("/registry", registry_router)
+api.add_router("/exchange", exchange_router)
 
 
 @api.exception_handler(DomainError)

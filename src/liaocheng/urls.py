@@ -8,5 +8,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("liaocheng.geo.urls")),
+    path("", include("liaocheng.registry.urls")),
+    path("", include("liaocheng.exchange.urls")),
     path("", include("liaocheng.core.urls")),
 ]

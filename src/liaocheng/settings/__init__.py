@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "liaocheng.core",
     "liaocheng.geo",
+    "liaocheng.registry",
+    "liaocheng.exchange",
 ]
 
 MIDDLEWARE = [
