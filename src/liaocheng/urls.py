@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("liaocheng.geo.urls")),
     path("", include("liaocheng.registry.urls")),
     path("", include("liaocheng.exchange.urls")),
+    path("", include("liaocheng.economy.urls")),
     path("", include("liaocheng.core.urls")),
 ]

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "liaocheng.geo",
     "liaocheng.registry",
     "liaocheng.exchange",
+    "liaocheng.economy",
 ]
 
 MIDDLEWARE = [
