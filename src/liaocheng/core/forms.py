@@ -6,6 +6,7 @@ A ``DomainError`` raised by a service is shown next to the field it names, in th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -124,3 +125,101 @@ class DivisionForm(SiteForm):
         if not point_editable:
             del self.fields["lon"]
             del self.fields["lat"]
+
+
+# --- staff administration, audit log, working calendar ------------------------------------------------
+
+Choices = Sequence[tuple[str, Any]]
+
+
+def _set_options(field: forms.Field, choices: Choices) -> None:
+    """The options a select shows (validation is left to the service, which checks permission)."""
+    widget = field.widget
+    assert isinstance(widget, forms.Select)
+    widget.choices = list(choices)
+
+
+class StaffCreateForm(SiteForm):
+    """A new staff account. The department is offered from the user's scope; the service decides."""
+
+    username = forms.CharField(label=_("用户名"), max_length=150,
+                               widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    password = forms.CharField(
+        label=_("初始密码"), strip=False, help_text=_("至少8位，不能全为数字，不能与用户名相近。请当面告知本人。"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    real_name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    department = forms.CharField(label=_("部门"), widget=forms.Select())
+    phone = forms.CharField(label=_("手机号"), max_length=20, required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
+    id_number = forms.CharField(label=_("居民身份证号"), max_length=18, required=False,
+                                help_text=_("18位，按 GB 11643 校验。"),
+                                widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def __init__(self, *args: Any, departments: Choices = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_options(self.fields["department"], [("", "—————"), *departments])
+
+
+class GrantForm(SiteForm):
+    """A role within a scope; only the scopes the acting user covers are offered."""
+
+    role = forms.CharField(label=_("角色"), widget=forms.Select())
+    scope_division = forms.CharField(label=_("授权范围"), max_length=15, widget=forms.Select())
+
+    def __init__(self, *args: Any, roles: Choices = (), scopes: Choices = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_options(self.fields["role"], roles)
+        _set_options(self.fields["scope_division"], scopes)
+
+
+class AuditFilterForm(SiteForm):
+    action = forms.CharField(label=_("操作"), required=False, max_length=80, widget=forms.Select())
+    actor = forms.CharField(label=_("操作人"), required=False, max_length=150)
+    object_id = forms.CharField(label=_("对象编号"), required=False, max_length=64)
+    date_from = forms.DateField(label=_("起始日期"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=_("截止日期"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, actions: Choices = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_options(self.fields["action"], [("", _("全部操作")), *actions])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("截止日期不能早于起始日期"))
+        return data
+
+
+class CalendarOverrideForm(SiteForm):
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    is_workday = forms.TypedChoiceField(
+        label=_("该日为"), coerce=lambda value: value == "1",
+        choices=[("1", _("工作日")), ("0", _("休息日"))],
+    )
+    note = forms.CharField(label=_("说明"), max_length=100, required=False,
+                           help_text=_("如：国务院办公厅关于某年部分节假日安排的通知"))
+
+
+class DeadlineForm(SiteForm):
+    """The deadline calculator: a start moment plus N working days or hours."""
+
+    UNIT_DAYS = "days"
+    UNIT_HOURS = "hours"
+
+    start = forms.DateTimeField(
+        label=_("起始时间"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    amount = forms.DecimalField(label=_("时限"), min_value=0, max_value=1000, max_digits=6, decimal_places=1,
+                                widget=forms.NumberInput(attrs={"step": "0.5"}))
+    unit = forms.ChoiceField(label=_("单位"), choices=[(UNIT_DAYS, _("个工作日")), (UNIT_HOURS, _("个工作小时"))])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        amount = data.get("amount")
+        if amount is not None and data.get("unit") == self.UNIT_DAYS and amount != int(amount):
+            self.add_error("amount", _("工作日数应为整数"))
+        return data

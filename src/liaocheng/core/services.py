@@ -11,7 +11,7 @@ from typing import Any
 import pyotp
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -163,6 +163,12 @@ def grant_role(*, acting_user: Any, user: User, role_code: str, scope_division: 
         raise NotFound("角色不存在", "unknown role", field="role") from exc
     if not (scope_division.isdigit() and len(scope_division) in (6, 9, 12)):
         raise InvalidInput("授权范围应为区划代码", "scope must be a division code", field="scope_division")
+    # No escalation: one can hand out only rights one holds oneself in that scope.
+    missing = [perm for perm in role.permissions if not access.has_perm(acting_user, perm, scope_division)]
+    if missing:
+        raise PermissionDenied(
+            f"不能授予本人在该范围内不具备的权限：{', '.join(missing)} / cannot grant rights you do not hold there"
+        )
     with transaction.atomic():
         grant, created = RoleGrant.objects.get_or_create(user=user, role=role, scope_division=scope_division)
         if created:
@@ -341,3 +347,73 @@ def ensure_departments() -> int:
             audit.record(actor=SYSTEM, action="core.ensure_departments", object_type="core.Department",
                          object_id="*", after={"created": created})
     return created
+
+
+# --- staff accounts: grants, activation, authenticator -----------------------------------------------
+
+def home_division(user: User) -> str:
+    """The division that decides who may manage an account: its department's, else the city's."""
+    if user.department_id and user.department:
+        return user.department.division_code
+    return CITY_CODE
+
+
+def revoke_role(*, acting_user: Any, grant_id: int) -> None:
+    """Withdraw one grant. Needs ``core.manage_users`` both for the holder's department and for the
+    grant's scope, so that a county administrator cannot withdraw a city-wide grant."""
+    grant = RoleGrant.objects.select_related("role", "user", "user__department").filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound("授权不存在", "no such grant", field="grant")
+    user = grant.user
+    access.require(acting_user, "core.manage_users", home_division(user))
+    access.require(acting_user, "core.manage_users", grant.scope_division)
+    with transaction.atomic():
+        deleted, _ = RoleGrant.objects.filter(pk=grant.pk).delete()
+        if not deleted:
+            raise NotFound("授权不存在", "no such grant", field="grant")
+        audit.record(actor=acting_user, action="core.revoke_role", object_type="core.User", object_id=user.pk,
+                     before={"role": grant.role.code, "scope_division": grant.scope_division},
+                     division_code=grant.scope_division)
+    access.clear_cache(user)
+
+
+def set_user_active(*, acting_user: Any, user: User, active: bool) -> User:
+    """Deactivate (the account can no longer sign in; open sessions end) or reactivate an account."""
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        division = home_division(current)
+        access.require(acting_user, "core.manage_users", division)
+        if not active and getattr(acting_user, "pk", None) == current.pk:
+            raise Conflict("不能停用自己的账号", "you cannot deactivate your own account", field="active")
+        if current.is_active == active:
+            user.is_active = active
+            return user
+        before = _user_snapshot(current)
+        current.is_active = active
+        current.save(update_fields=["is_active"])
+        audit.record(actor=acting_user, action="core.activate_user" if active else "core.deactivate_user",
+                     object_type="core.User", object_id=current.pk, before=before,
+                     after=_user_snapshot(current), division_code=division)
+    user.is_active = active
+    access.clear_cache(user)
+    return user
+
+
+def reset_totp(*, acting_user: Any, user: User) -> User:
+    """Unbind a staff member's authenticator: at the next login they must bind a new one."""
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        division = home_division(current)
+        access.require(acting_user, "core.manage_users", division)
+        if current.kind != UserKind.STAFF:
+            raise InvalidInput("只有工作人员账号使用动态口令", "only staff accounts use one-time codes",
+                               field="totp")
+        if not (current.totp_secret or current.totp_confirmed or current.totp_last_step):
+            return user  # nothing bound, nothing to reset: no change, no record
+        before = _user_snapshot(current)
+        current.totp_secret, current.totp_confirmed, current.totp_last_step = "", False, 0
+        current.save(update_fields=["totp_secret", "totp_confirmed", "totp_last_step"])
+        audit.record(actor=acting_user, action="core.reset_totp", object_type="core.User", object_id=current.pk,
+                     before=before, after=_user_snapshot(current), division_code=division)
+    user.totp_secret, user.totp_confirmed, user.totp_last_step = "", False, 0
+    return user
