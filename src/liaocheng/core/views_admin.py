@@ -12,8 +12,6 @@ from __future__ import annotations
 import calendar as pycalendar
 import datetime as dt
 import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import chinese_calendar
@@ -46,6 +44,7 @@ from .forms import (
 )
 from .models import AuditRecord, CalendarOverride, Department, Role, RoleGrant, User, UserKind
 from .permissions import CITY_CODE, PERMISSIONS
+from .web import staff_required
 
 STAFF_PAGE_SIZE = 30
 AUDIT_PAGE_SIZE = 50
@@ -111,19 +110,6 @@ HOLIDAY_SHORT = {
 WEEKDAY_LABELS = [gettext_lazy("一"), gettext_lazy("二"), gettext_lazy("三"), gettext_lazy("四"),
                   gettext_lazy("五"), gettext_lazy("六"), gettext_lazy("日")]
 YEAR_RANGE = (2004, 2099)
-
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in staff only: anonymous users go to the login page, other accounts get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.is_staff_user(request.user):
-            raise PermissionDenied(_("仅限工作人员访问"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _require_somewhere(user: Any, perm: str) -> None:

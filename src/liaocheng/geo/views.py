@@ -7,12 +7,9 @@ division's page with its edit form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -25,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from liaocheng.core import access
 from liaocheng.core.errors import DomainError
 from liaocheng.core.forms import DivisionForm, add_domain_error, domain_message
+from liaocheng.core.web import staff_required
 
 from . import services
 from .models import Division, DivisionLevel
@@ -45,19 +43,6 @@ KIND_LABELS = {
     "村委会": gettext_lazy("村委会"),
 }
 POINT_LEVELS = (DivisionLevel.TOWNSHIP, DivisionLevel.VILLAGE)
-
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in staff only: anonymous users go to the login page, other accounts get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.is_staff_user(request.user):
-            raise PermissionDenied(_("仅限工作人员访问"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _map_strings() -> dict[str, str]:
