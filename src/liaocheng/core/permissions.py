@@ -12,19 +12,61 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "core.view_audit": ("查看审计日志", "view the audit log"),
     "geo.view_divisions": ("查看区划与网格", "view divisions and grids"),
     "geo.edit_divisions": ("维护区划与网格", "edit divisions and grids"),
+    "geo.manage_layers": ("定义空间图层", "define spatial layers"),
+    "geo.edit_features": ("导入和维护空间图层要素", "import and edit features of spatial layers"),
+    "economy.import_indicators": ("导入宏观经济指标数据", "import macro-economic indicator values"),
+    "economy.manage_indicators": ("维护宏观经济指标目录", "maintain the macro-economic indicator catalogue"),
+    "exchange.manage_catalogue": ("维护本部门资源目录", "maintain the department's resource catalogue"),
+    "exchange.apply": ("申请共享数据", "apply for shared data"),
+    "exchange.approve": ("审批共享申请", "approve data-sharing applications"),
+    "exchange.manage_systems": ("管理接入系统", "manage consumer systems"),
+    "exchange.view_log": ("查看数据交换日志", "view the data-exchange log"),
+    "exchange.administer": ("管理数据交换中心", "administer the data-exchange centre"),
+    "registry.view_population": ("查看人口基础库", "view the population register"),
+    "registry.edit_population": ("维护人口基础库", "change the population register"),
+    "registry.view_entities": ("查看法人单位基础库", "view the legal-entity register"),
+    "registry.edit_entities": ("维护法人单位基础库", "change the legal-entity register"),
+    "registry.import": ("导入基础数据", "import base data files"),
+    "registry.act_for_any_source": (
+        "代任一来源部门录入基础数据", "record base data on behalf of any source department"),
 }
+
+_REGISTRY_ALL = [p for p in PERMISSIONS if p.startswith("registry.")]
 
 # code -> (name, permissions)
 BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
     "platform_admin": ("平台管理员", list(PERMISSIONS)),
     "data_admin": (
         "数据管理员",
-        ["geo.view_divisions", "geo.edit_divisions", "core.view_personal_data", "core.view_audit"],
+        ["geo.view_divisions", "geo.edit_divisions", "core.view_personal_data", "core.view_audit", *_REGISTRY_ALL],
     ),
     "user_admin": ("用户管理员", ["core.manage_users", "geo.view_divisions"]),
     "clerk": ("业务经办人员", ["geo.view_divisions", "geo.edit_divisions"]),
     "viewer": ("查询人员", ["geo.view_divisions"]),
     "auditor": ("审计人员", ["core.view_audit", "geo.view_divisions"]),
+    # staff of an authoritative department (public security, civil affairs, health, market regulation, ...)
+    # who keep the base databases; which fields each may change is decided by their department
+    "registry_clerk": (
+        "基础库经办人员",
+        ["geo.view_divisions", "registry.view_population", "registry.edit_population", "registry.view_entities",
+         "registry.edit_entities", "registry.import"],
+    ),
+    "data_sharing_officer": (
+        "数据共享专员",
+        ["exchange.manage_catalogue", "exchange.apply", "exchange.approve", "exchange.manage_systems",
+         "exchange.view_log"],
+    ),
+    "exchange_admin": (
+        "数据交换中心管理员",
+        ["exchange.manage_catalogue", "exchange.apply", "exchange.approve", "exchange.manage_systems",
+         "exchange.view_log", "exchange.administer"],
+    ),
+    "gis_admin": ("空间数据管理员", ["geo.view_divisions", "geo.manage_layers", "geo.edit_features"]),
+    "statistics_admin": (
+        "统计数据管理员", ["geo.view_divisions", "economy.import_indicators", "economy.manage_indicators"],
+    ),
+    # county statistics bureau staff: import values for their county only
+    "statistics_clerk": ("统计数据经办人员", ["geo.view_divisions", "economy.import_indicators"]),
 }
 
 

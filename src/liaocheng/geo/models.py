@@ -104,3 +104,67 @@ class ProfileLoad(models.Model):
     divisions = models.IntegerField()
     grids = models.IntegerField()
     loaded_at = models.DateTimeField()
+
+
+# --- natural resources and spatial base (自然资源和空间地理): layers of features --------------------
+
+class GeometryType(models.TextChoices):
+    POINT = "Point", _("点")
+    LINESTRING = "LineString", _("线")
+    POLYGON = "Polygon", _("面")
+
+
+class Layer(models.Model):
+    """A layer of features sharing one geometry type and one attribute schema.
+
+    ``attribute_schema`` is a list of ``{"name", "type", "label_zh", "label_en", "required", "codelist"}``
+    with type one of string / integer / number / boolean / date / code (see ``geo.layers``). Each layer is
+    served as an OGC API – Features collection. ``generated`` marks layers whose features are generated
+    demo data, not surveyed.
+    """
+
+    code = models.CharField(_("图层代码"), max_length=40, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=60)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True, default="")
+    description = models.TextField(_("说明"), blank=True, default="")
+    geometry_type = models.CharField(_("几何类型"), max_length=12, choices=GeometryType.choices)
+    owner_department = models.CharField(_("责任部门代码"), max_length=60, blank=True, default="")
+    attribute_schema = models.JSONField(_("属性结构"), default=list)
+    generated = models.BooleanField(_("生成的演示数据"), default=False)
+    sort_order = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("空间图层")
+        verbose_name_plural = _("空间图层")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+
+class Feature(BBoxMixin):
+    """One feature of a layer: its code (unique within the layer), properties, GeoJSON geometry (GCJ-02)
+    with its bounding box, and the divisions of its location (the point, or a representative point)."""
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="features", verbose_name=_("图层"))
+    code = models.CharField(_("要素编号"), max_length=80)
+    properties = models.JSONField(_("属性"), default=dict)
+    geometry = models.TextField(_("几何 (GeoJSON, GCJ-02)"))
+    county_code = models.CharField(max_length=6, blank=True, default="", db_index=True)
+    township_code = models.CharField(max_length=9, blank=True, default="", db_index=True)
+    community_code = models.CharField(max_length=12, blank=True, default="")
+    grid_code = models.CharField(max_length=15, blank=True, default="", db_index=True)
+    generated = models.BooleanField(_("生成的演示数据"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["layer", "code"]
+        verbose_name = _("空间要素")
+        verbose_name_plural = _("空间要素")
+        constraints = [models.UniqueConstraint(fields=["layer", "code"], name="uniq_feature_layer_code")]
+        indexes = [models.Index(fields=["layer", "minx", "maxx", "miny", "maxy"], name="feature_bbox")]
+
+    def __str__(self) -> str:
+        return f"{self.layer_id}:{self.code}"

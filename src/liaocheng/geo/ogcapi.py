@@ -1,4 +1,4 @@
-"""OGC API – Features, Part 1: Core (GeoJSON, OpenAPI 3.0) over divisions and unit grids.
+"""OGC API – Features, Part 1: Core (GeoJSON, OpenAPI 3.0) over divisions, unit grids and layers.
 
 Plain Django views, read-only, JSON only; mounted by ``geo.urls`` under ``ogcapi/``. Standard clients
 (OWSLib ``owslib.ogcapi.features.Features``, QGIS, GDAL's OAPIF driver) read it unchanged.
@@ -14,6 +14,10 @@ Collections of divisions hold every record of their level, historical ones inclu
 with ``valid_to`` set); ``datetime`` selects the records valid at an instant or during an interval.
 A feature's id is its code; when a level holds several records with the same code, the current one
 (else the latest) keeps the bare code and the others are ``code@valid_from``.
+
+Every spatial layer (``geo.models.Layer``: points of interest, land parcels, water...) is a collection
+too, with the layer's code as id (``layer-<code>`` when the code is one of the ids above). Its attributes
+are its queryables (filter by ``?name=value``), besides the division codes of each feature's location.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from django.urls import re_path, reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from .models import Division, DivisionLevel, Grid
+from . import layers as layer_services
+from .models import Division, DivisionLevel, Feature, Grid, Layer
 
 app_name = "ogcapi"
 
@@ -84,7 +89,7 @@ def _not_found(description: str) -> OgcError:
 
 # --- collections --------------------------------------------------------------------------------
 
-FilterType = Literal["string", "boolean"]
+FilterType = Literal["string", "boolean", "integer", "number"]
 
 
 @dataclass(frozen=True)
@@ -92,11 +97,14 @@ class CollectionDef:
     id: str
     title: str
     description: str
-    level: str | None  # the division level; None for unit grids
+    level: str | None  # the division level; None for unit grids and layers
     points: bool = False  # features are the divisions' points (lon/lat), not their boundaries
+    layer: Layer | None = None  # a spatial layer's collection
 
     @property
     def filters(self) -> dict[str, tuple[str, FilterType, str]]:
+        if self.layer is not None:
+            return _layer_filters(self.layer)
         return GRID_FILTERS if self.level is None else DIVISION_FILTERS
 
 
@@ -185,14 +193,56 @@ _GRID_PROPERTIES: dict[str, tuple[str, str]] = {
 }
 
 
+_ATTRIBUTE_FILTER_TYPES: dict[str, FilterType] = {
+    "string": "string", "code": "string", "date": "string", "integer": "integer", "number": "number",
+    "boolean": "boolean",
+}
+_LAYER_LOCATION_FILTERS: dict[str, tuple[str, FilterType, str]] = {
+    "county_code": ("county_code", "string", "Code of the county of the feature's location"),
+    "township_code": ("township_code", "string", "Code of the township of the feature's location"),
+    "community_code": ("community_code", "string", "Code of the community/village of the feature's location"),
+    "grid_code": ("grid_code", "string", "Code of the unit grid of the feature's location"),
+    "generated": ("generated", "boolean", "The feature is generated demo data, not surveyed"),
+}
+
+
+def _layer_filters(layer: Layer) -> dict[str, tuple[str, FilterType, str]]:
+    filters: dict[str, tuple[str, FilterType, str]] = {}
+    for attr in layer_services.attributes_of(layer):
+        description = f"{attr.label_zh} {attr.label_en}"
+        if attr.codelist:
+            description += f" (code list {attr.codelist})"
+        # an explicit __exact: the key is never taken for a lookup name
+        filters[attr.name] = (f"properties__{attr.name}__exact", _ATTRIBUTE_FILTER_TYPES[attr.type], description)
+    filters.update(_LAYER_LOCATION_FILTERS)
+    return filters
+
+
+def _layer_collection(layer: Layer) -> CollectionDef:
+    title = f"{layer.name_zh} {layer.name_en}".strip()
+    description = layer.description or title
+    if layer.generated and "generated" not in description.lower():
+        description += " Generated demo data, not surveyed."
+    return CollectionDef(layer_services.collection_id(layer.code), title, description, None, layer=layer)
+
+
+def _all_collections() -> list[CollectionDef]:
+    return [*COLLECTIONS.values(), *(_layer_collection(layer) for layer in Layer.objects.all())]
+
+
 def _collection(collection_id: str) -> CollectionDef:
     coll = COLLECTIONS.get(collection_id)
     if coll is None:
+        layer = layer_services.layer_for_collection(collection_id)
+        if layer is not None:
+            return _layer_collection(layer)
         raise _not_found(f"Collection {collection_id!r} does not exist.")
     return coll
 
 
 def _queryset(coll: CollectionDef) -> QuerySet[Any]:
+    if coll.layer is not None:
+        return Feature.objects.filter(layer=coll.layer)
     if coll.level is None:
         return Grid.objects.all()
     return Division.objects.filter(level=coll.level)
@@ -262,8 +312,8 @@ def landing(request: HttpRequest) -> HttpResponse:
     return _json({
         "title": "数字聊城 Digital Liaocheng – OGC API Features",
         "description": (
-            "聊城市行政区划与单元网格（只读）。Administrative divisions and unit grids of Liaocheng, "
-            "Shandong (read-only). " + DATUM_NOTE
+            "聊城市行政区划、单元网格与空间图层（只读）。Administrative divisions, unit grids and spatial "
+            "layers (points of interest, land use, water) of Liaocheng, Shandong (read-only). " + DATUM_NOTE
         ),
         "links": [
             _link(_url(request, "landing"), "self", JSON, "This document"),
@@ -350,7 +400,8 @@ def _openapi(request: HttpRequest) -> dict[str, Any]:
             "parameters": [ref("collectionId"), ref("featureId"), ref("crs"), ref("f")],
             "responses": {"200": ok("The feature", GEOJSON, "featureGeoJSON"), **not_found, **errors}}},
     }
-    for coll in COLLECTIONS.values():
+    all_collections = _all_collections()
+    for coll in all_collections:
         attribute_params = [
             _param(name, description, {"type": type_})
             for name, (_lookup, type_, description) in coll.filters.items()
@@ -377,7 +428,7 @@ def _openapi(request: HttpRequest) -> dict[str, Any]:
         "info": {
             "title": "数字聊城 Digital Liaocheng – OGC API Features",
             "version": "1.0.0",
-            "description": "Administrative divisions and unit grids of Liaocheng. " + DATUM_NOTE,
+            "description": "Administrative divisions, unit grids and spatial layers of Liaocheng. " + DATUM_NOTE,
             "license": {"name": "Public geography, read-only"},
         },
         "servers": [{"url": landing_url}],
@@ -387,7 +438,8 @@ def _openapi(request: HttpRequest) -> dict[str, Any]:
             "parameters": {
                 "f": _param("f", "Response format (only JSON)", {"type": "string", "enum": sorted(_FORMATS)}),
                 "collectionId": _param("collectionId", "Collection id", {"type": "string",
-                                       "enum": list(COLLECTIONS)}, where="path", required=True),
+                                       "enum": [c.id for c in all_collections]}, where="path",
+                                      required=True),
                 "featureId": _param("featureId", "Feature id (the division or grid code)", {"type": "string"},
                                     where="path", required=True),
                 "limit": _param("limit", "Maximum number of features in the response",
@@ -493,6 +545,14 @@ def _collection_doc(request: HttpRequest, coll: CollectionDef) -> dict[str, Any]
     }
     if extent:
         doc["extent"] = extent
+    if coll.layer is not None:
+        layer = coll.layer
+        # Not part of the standard: what a map client needs to label the layer and its properties.
+        doc["layer"] = {
+            "code": layer.code, "name_zh": layer.name_zh, "name_en": layer.name_en,
+            "geometryType": layer.geometry_type, "generated": layer.generated,
+            "ownerDepartment": layer.owner_department, "attributes": layer.attribute_schema,
+        }
     return doc
 
 
@@ -500,7 +560,7 @@ def _collection_doc(request: HttpRequest, coll: CollectionDef) -> dict[str, Any]
 def collections(request: HttpRequest) -> HttpResponse:
     return _json({
         "links": [_link(_url(request, "collections"), "self", JSON, "The feature collections")],
-        "collections": [_collection_doc(request, coll) for coll in COLLECTIONS.values()],
+        "collections": [_collection_doc(request, coll) for coll in _all_collections()],
     })
 
 
@@ -516,7 +576,16 @@ def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
         name: {"type": type_, "description": description}
         for name, (_lookup, type_, description) in coll.filters.items()
     }
-    geometry = "Point" if coll.points else ("Polygon" if coll.level is None else "Geometry")
+    if coll.layer is not None:
+        geometry = coll.layer.geometry_type
+        for attr in layer_services.attributes_of(coll.layer):
+            properties[attr.name]["title"] = attr.label_zh
+            if attr.type == "date":
+                properties[attr.name]["format"] = "date"
+            if attr.codelist:
+                properties[attr.name]["enum"] = sorted(layer_services.CODELISTS[attr.codelist])
+    else:
+        geometry = "Point" if coll.points else ("Polygon" if coll.level is None else "Geometry")
     properties["geometry"] = {"$ref": f"https://geojson.org/schema/{geometry}.json"}
     return _json({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -629,12 +698,20 @@ def _attribute_q(coll: CollectionDef, params: QueryDict) -> Q:
         raw = params.get(name)
         if raw is None:
             continue
-        value: str | bool = raw
+        value: str | bool | int | float = raw
         if type_ == "boolean":
             lowered = raw.strip().lower()
             if lowered not in ("true", "false", "1", "0"):
                 raise _invalid(f"{name} must be true or false, got {raw!r}.")
             value = lowered in ("true", "1")
+        elif type_ in ("integer", "number"):
+            try:
+                value = int(raw.strip()) if type_ == "integer" else float(raw.strip())
+            except ValueError:
+                raise _invalid(f"{name} must be a{'n integer' if type_ == 'integer' else ' number'}, "
+                               f"got {raw!r}.") from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _invalid(f"{name} must be a finite number, got {raw!r}.")
         q &= Q(**{lookup: value})
     return q
 
@@ -731,7 +808,28 @@ def _grid_features(qs: QuerySet[Any]) -> list[str]:
     return features
 
 
+_LAYER_FIELDS = ("code", "properties", "geometry", "county_code", "township_code", "community_code", "grid_code",
+                 "generated")
+
+
+def _layer_features(qs: QuerySet[Any]) -> list[str]:
+    dumps = json.dumps
+    features = []
+    for code, properties, geometry, county_code, township_code, community_code, grid_code, generated in (
+        qs.values_list(*_LAYER_FIELDS)
+    ):
+        props = {**(properties or {}), "county_code": county_code, "township_code": township_code,
+                 "community_code": community_code, "grid_code": grid_code, "generated": generated}
+        features.append(
+            '{"type":"Feature","id":' + dumps(code, ensure_ascii=False) + ',"geometry":'
+            + (geometry.strip() or "null") + ',"properties":' + dumps(props, ensure_ascii=False) + "}"
+        )
+    return features
+
+
 def _features(coll: CollectionDef, qs: QuerySet[Any]) -> list[str]:
+    if coll.layer is not None:
+        return _layer_features(qs)
     return _grid_features(qs) if coll.level is None else _division_features(coll, qs)
 
 
@@ -807,7 +905,13 @@ def _find_division(coll: CollectionDef, feature_id: str) -> QuerySet[Any]:
 def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
     coll = _collection(collection_id)
     _check_crs(request.GET, "crs")
-    qs = Grid.objects.filter(code=feature_id) if coll.level is None else _find_division(coll, feature_id)
+    qs: QuerySet[Any]
+    if coll.layer is not None:
+        qs = Feature.objects.filter(layer=coll.layer, code=feature_id)
+    elif coll.level is None:
+        qs = Grid.objects.filter(code=feature_id)
+    else:
+        qs = _find_division(coll, feature_id)
     features = _features(coll, qs)
     if not features:
         raise _not_found(f"Feature {feature_id!r} does not exist in collection {coll.id!r}.")

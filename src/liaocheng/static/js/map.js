@@ -5,8 +5,13 @@
  * JSON API (/api/geo/locate) which grid, community, township and county the point lies in.
  * All coordinates are GCJ-02, like the data.
  *
+ * Spatial layers (points of interest, land parcels, rivers, lakes) are the OGC API collections that carry a
+ * "layer" member: each gets an entry in the layer control, its features are loaded when it is first shown
+ * (point layers are shown at once), and a click on a feature opens a popup with its properties.
+ *
  * Progress is published on <body> for tests and monitoring:
- *   data-counties-loaded, data-townships-loaded, data-grids-loaded (numbers), data-map-error.
+ *   data-counties-loaded, data-townships-loaded, data-grids-loaded (numbers), data-map-error,
+ *   data-layers (codes of the spatial layers offered), data-layers-loaded ("code:count,...").
  */
 (function () {
   "use strict";
@@ -94,7 +99,8 @@
   overlays[S.counties] = counties;
   overlays[S.townships] = townships;
   overlays[S.grids] = grids;
-  L.control.layers(null, overlays, { collapsed: window.innerWidth < 720, position: "topright" }).addTo(map);
+  var layerControl = L.control.layers(null, overlays, { collapsed: window.innerWidth < 720, position: "topright" })
+    .addTo(map);
   L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
 
   // --- legend ------------------------------------------------------------------------------------
@@ -120,6 +126,7 @@
     return div;
   };
   legend.addTo(map);
+  var legendDiv = legend.getContainer();
 
   // --- counties and townships ----------------------------------------------------------------------
   var loaded = { counties: null, townships: null };
@@ -349,4 +356,214 @@
         popup.setContent(S.loadFailed);
       });
   });
+
+  // --- spatial layers (points of interest, land use, water) -----------------------------------------
+  var layerStringsEl = document.getElementById("layer-strings");
+  var LS = layerStringsEl ? layerStringsEl.dataset : {};
+  var POINT_COLOURS = {
+    schools: "#2563eb", hospitals: "#dc2626", shelters: "#16a34a", fire_stations: "#ea580c",
+  };
+  var OTHER_COLOURS = ["#7c3aed", "#0891b2", "#be185d", "#4d7c0f", "#a16207"];
+  var LANDUSE_COLOURS = {
+    "01": "#facc15", "02": "#a3e635", "03": "#15803d", "04": "#86efac", "05": "#f472b6", "06": "#a855f7",
+    "07": "#f97316", "08": "#ef4444", "09": "#64748b", "10": "#9ca3af", "11": "#38bdf8", "12": "#d6d3d1",
+  };
+  var layerCounts = {};
+
+  function layerColour(code, index) {
+    return POINT_COLOURS[code] || OTHER_COLOURS[index % OTHER_COLOURS.length];
+  }
+
+  function pick(lang, zh, en) {
+    return lang === "en" && en ? en : zh;
+  }
+
+  function publishLayerCounts() {
+    body.dataset.layersLoaded = Object.keys(layerCounts).sort().map(function (code) {
+      return code + ":" + layerCounts[code];
+    }).join(",");
+  }
+
+  function formatValue(value, attr) {
+    if (value === true) {
+      return LS.yes || "是";
+    }
+    if (value === false) {
+      return LS.no || "否";
+    }
+    if (typeof value === "number" && attr && attr.type === "number") {
+      return value.toLocaleString();
+    }
+    return String(value);
+  }
+
+  function countyName(code) {
+    var name = "";
+    countyLines.eachLayer(function (layer) {
+      if (layer.feature.properties.code === code) {
+        name = layer.feature.properties.name;
+      }
+    });
+    return name;
+  }
+
+  function featurePopup(info, feature) {
+    var props = feature.properties || {};
+    var div = document.createElement("div");
+    div.className = "locate-popup layer-popup";
+    var title = document.createElement("strong");
+    title.textContent = props.name || String(feature.id);
+    div.appendChild(title);
+    var layerName = document.createElement("p");
+    layerName.className = "small";
+    layerName.textContent = pick(S.lang, info.name_zh, info.name_en) + " · " + (LS.featureId || "编号") + " "
+      + feature.id;
+    div.appendChild(layerName);
+    var table = document.createElement("table");
+    (info.attributes || []).forEach(function (attr) {
+      var value = props[attr.name];
+      if (value === undefined || value === null || value === "" || attr.name === "name") {
+        return;
+      }
+      var tr = table.insertRow();
+      var th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = pick(S.lang, attr.label_zh, attr.label_en);
+      tr.appendChild(th);
+      tr.insertCell().textContent = formatValue(value, attr);
+    });
+    if (props.grid_code) {
+      row(table, S.grid, props.grid_code, "", false);
+      row(table, S.county, props.county_code, countyName(props.county_code), true);
+    }
+    div.appendChild(table);
+    if (props.generated) {
+      var note = document.createElement("p");
+      note.className = "coords";
+      note.textContent = LS.generated || "生成的演示数据";
+      div.appendChild(note);
+    }
+    return div;
+  }
+
+  function layerStyle(info, colour) {
+    if (info.geometryType === "LineString") {
+      return function () { return { color: colour, weight: 3, opacity: 0.9 }; };
+    }
+    if (info.code === "land_parcels") {
+      return function (feature) {
+        var use = String((feature.properties || {}).landuse || "").slice(0, 2);
+        var fill = LANDUSE_COLOURS[use] || colour;
+        return { color: "#44403c", weight: 0.6, fillColor: fill, fillOpacity: 0.55 };
+      };
+    }
+    return function () { return { color: colour, weight: 1.2, fillColor: colour, fillOpacity: 0.35 }; };
+  }
+
+  function makeLayer(info, colour) {
+    return L.geoJSON(null, {
+      style: layerStyle(info, colour),
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, {
+          radius: 5, color: "#ffffff", weight: 1.2, fillColor: colour, fillOpacity: 0.95,
+        });
+      },
+      onEachFeature: function (feature, leafletLayer) {
+        leafletLayer.bindPopup(function () { return featurePopup(info, feature); }, { maxWidth: 320 });
+        leafletLayer.on("click", function (event) { L.DomEvent.stopPropagation(event); });
+      },
+    });
+  }
+
+  function loadAll(url, group, code) {
+    return fetchJSON(url).then(function (page) {
+      group.addData(page.features);
+      layerCounts[code] = (layerCounts[code] || 0) + page.features.length;
+      var next = (page.links || []).filter(function (link) { return link.rel === "next"; })[0];
+      if (next && page.features.length) {
+        return loadAll(next.href, group, code);
+      }
+      return layerCounts[code];
+    });
+  }
+
+  function addLegendRow(colour, text, isPoint) {
+    if (!legendDiv) {
+      return;
+    }
+    var rowDiv = L.DomUtil.create("div", "legend-row", legendDiv);
+    var swatch = L.DomUtil.create("span", "swatch", rowDiv);
+    swatch.style.borderColor = colour;
+    swatch.style.background = colour;
+    if (isPoint) {
+      swatch.style.width = "12px";
+      swatch.style.borderRadius = "50%";
+    }
+    var span = L.DomUtil.create("span", "", rowDiv);
+    span.textContent = text;
+    var note = legendDiv.querySelector(".legend-note");
+    if (note) {
+      legendDiv.appendChild(note);
+    }
+  }
+
+  function offerLayer(collection, index) {
+    var info = collection.layer;
+    var colour = layerColour(info.code, index);
+    var group = makeLayer(info, colour);
+    var name = pick(S.lang, info.name_zh, info.name_en);
+    var itemsUrl = (collection.links || []).filter(function (link) { return link.rel === "items"; })[0];
+    if (!itemsUrl) {
+      return null;
+    }
+    var loading = null;
+
+    function ensureLoaded() {
+      if (loading) {
+        return loading;
+      }
+      var sep = itemsUrl.href.indexOf("?") === -1 ? "?" : "&";
+      loading = loadAll(itemsUrl.href + sep + "limit=5000", group, info.code)
+        .then(function (count) {
+          publishLayerCounts();
+          return count;
+        })
+        .catch(function (error) {
+          loading = null;
+          layerStatus.textContent = (LS.failed || S.loadFailed) + name;
+          if (window.console) {
+            window.console.error(info.code, error);
+          }
+        });
+      return loading;
+    }
+
+    group.on("add", ensureLoaded);
+    layerControl.addOverlay(group, name + (info.generated ? (LS.demoSuffix || "（演示）") : ""));
+    addLegendRow(colour, name, info.geometryType === "Point");
+    if (info.geometryType === "Point") {
+      group.addTo(map);
+    }
+    return info.code;
+  }
+
+  if (el.dataset.collectionsUrl) {
+    fetchJSON(el.dataset.collectionsUrl)
+      .then(function (doc) {
+        var offered = [];
+        (doc.collections || []).filter(function (c) { return c.layer; }).forEach(function (c, i) {
+          var code = offerLayer(c, i);
+          if (code) {
+            offered.push(code);
+          }
+        });
+        body.dataset.layers = offered.join(",");
+      })
+      .catch(function (error) {
+        body.dataset.layers = "";
+        if (window.console) {
+          window.console.error("layers", error);
+        }
+      });
+  }
 })();
