@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from liaocheng.core import services
-from liaocheng.core.demo import DEMO_PASSWORD, ensure_demo_accounts
+from liaocheng.core.demo import DEMO_PASSWORD
 from liaocheng.core.progress import console
+from liaocheng.setup import prepare_demo  # project-level assembly of every app's demo data
 
 from .serve import serve
 
@@ -25,14 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("demo data is not loaded in production (LIAOCHENG_ENV=production)")
-        console.print("[bold]1/3[/bold] 数据库迁移 / migrating the database")
-        call_command("migrate", interactive=False, verbosity=0)
-        console.print("[bold]2/3[/bold] 城市基础地理数据 / city profile")
-        services.ensure_builtin_roles()
-        services.ensure_departments()
-        call_command("load_city_profile")
-        console.print("[bold]3/3[/bold] 演示数据 / demo data")
-        accounts = ensure_demo_accounts()
+        accounts = prepare_demo()
         self._print_accounts(accounts, options["host"], options["port"])
         if not options["no_serve"]:
             serve(options["host"], options["port"], threads=8)

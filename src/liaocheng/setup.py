@@ -1,0 +1,33 @@
+"""Assembly of the demo installation across apps (like urls.py and api.py, this module may import
+every app; the apps never import it). ``liaocheng demo`` calls ``prepare_demo``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.management import call_command
+
+from liaocheng.core import services as core_services
+from liaocheng.core.demo import DemoAccount, ensure_demo_accounts
+from liaocheng.core.progress import console
+from liaocheng.economy.services import ensure_demo_economy
+from liaocheng.geo.layers import ensure_demo_layers
+
+Step = tuple[str, Callable[[], object]]
+
+
+def prepare_demo() -> list[tuple[DemoAccount, str]]:
+    """Migrate and load the city profile and every app's demo data. Idempotent."""
+    steps: list[Step] = [
+        ("数据库迁移 / migrating the database", lambda: call_command("migrate", interactive=False, verbosity=0)),
+        ("角色与部门 / roles and departments",
+         lambda: (core_services.ensure_builtin_roles(), core_services.ensure_departments())),
+        ("城市基础地理数据 / city profile", lambda: call_command("load_city_profile")),
+        ("空间图层 / spatial layers", ensure_demo_layers),
+        ("宏观经济指标 / macro-economic indicators", ensure_demo_economy),
+    ]
+    for i, (title, step) in enumerate(steps, 1):
+        console.print(f"[bold]{i}/{len(steps) + 1}[/bold] {title}")
+        step()
+    console.print(f"[bold]{len(steps) + 1}/{len(steps) + 1}[/bold] 演示账号 / demo accounts")
+    return ensure_demo_accounts()
