@@ -20,8 +20,8 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
     """Migrate and load the city profile and every app's demo data. Idempotent."""
     steps: list[Step] = [
         ("数据库迁移 / migrating the database", lambda: call_command("migrate", interactive=False, verbosity=0)),
-        ("角色与部门 / roles and departments",
-         lambda: (core_services.ensure_builtin_roles(), core_services.ensure_departments())),
+        ("角色 / roles", core_services.ensure_builtin_roles),
+        ("部门 / departments", core_services.ensure_departments),
         ("城市基础地理数据 / city profile", lambda: call_command("load_city_profile")),
         ("空间图层 / spatial layers", ensure_demo_layers),
         ("宏观经济指标 / macro-economic indicators", ensure_demo_economy),
