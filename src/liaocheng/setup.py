@@ -11,6 +11,7 @@ from liaocheng.core import services as core_services
 from liaocheng.core.demo import DemoAccount, ensure_demo_accounts
 from liaocheng.core.progress import console
 from liaocheng.economy.services import ensure_demo_economy
+from liaocheng.exchange.services import sync_catalogue
 from liaocheng.geo.layers import ensure_demo_layers
 
 Step = tuple[str, Callable[[], object]]
@@ -25,6 +26,7 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("城市基础地理数据 / city profile", lambda: call_command("load_city_profile")),
         ("空间图层 / spatial layers", ensure_demo_layers),
         ("宏观经济指标 / macro-economic indicators", ensure_demo_economy),
+        ("数据资源目录 / exchange catalogue", sync_catalogue),
     ]
     for i, (title, step) in enumerate(steps, 1):
         console.print(f"[bold]{i}/{len(steps) + 1}[/bold] {title}")

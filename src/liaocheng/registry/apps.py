@@ -6,3 +6,8 @@ class RegistryConfig(AppConfig):
     name = "liaocheng.registry"
     label = "registry"
     verbose_name = _("基础数据库")
+
+    def ready(self) -> None:
+        from .providers import register_all
+
+        register_all()

@@ -20,7 +20,20 @@ SECRET_NAMES = {
     "LIAOCHENG_DATA_KEY": lambda: secrets.token_hex(16),
     # HMAC-SM3 key for blind indexes (256 bit, hex)
     "LIAOCHENG_INDEX_KEY": lambda: secrets.token_hex(32),
+    # SM2 private key (PKCS#8 PEM, newlines written as "\\n") that signs the data-exchange log
+    "LIAOCHENG_SIGNING_KEY": lambda: _new_signing_key(),
 }
+
+
+def _new_signing_key() -> str:
+    """A fresh SM2 key as one-line PEM (the secrets file holds one value per line)."""
+    from tongsuopy.crypto import serialization
+    from tongsuopy.crypto.asymciphers import ec
+
+    key = ec.generate_private_key(ec.SM2())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode("ascii")
+    return pem.strip().replace("\n", "\\n")
 
 
 def env_str(name: str, default: str | None = None) -> str:
