@@ -5,16 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.management import call_command
 
 from liaocheng.core import services as core_services
 from liaocheng.core.demo import DemoAccount, ensure_demo_accounts
-from liaocheng.core.progress import console
+from liaocheng.core.progress import console, progress_reporter
 from liaocheng.economy.services import ensure_demo_economy
 from liaocheng.exchange.services import sync_catalogue
 from liaocheng.geo.layers import ensure_demo_layers
+from liaocheng.registry.services import ensure_demo_registry
 
 Step = tuple[str, Callable[[], object]]
+
+
+def _demo_registry() -> None:
+    with progress_reporter() as report:
+        ensure_demo_registry(residents=settings.DEMO_RESIDENTS, entities=settings.DEMO_ENTITIES, progress=report)
 
 
 def prepare_demo() -> list[tuple[DemoAccount, str]]:
@@ -26,6 +33,7 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("城市基础地理数据 / city profile", lambda: call_command("load_city_profile")),
         ("空间图层 / spatial layers", ensure_demo_layers),
         ("宏观经济指标 / macro-economic indicators", ensure_demo_economy),
+        ("人口与法人基础库样本 / population and legal-entity sample", _demo_registry),
         ("数据资源目录 / exchange catalogue", sync_catalogue),
     ]
     for i, (title, step) in enumerate(steps, 1):

@@ -162,6 +162,10 @@ WORKING_PERIODS = [("08:30", "12:00"), ("13:30", "17:30")]
 
 NINJA_PAGINATION_MAX_LIMIT = 1000
 
+# Size of the synthetic sample that `liaocheng demo` loads into the base databases.
+DEMO_RESIDENTS = env_int("LIAOCHENG_DEMO_RESIDENTS", 100_000)
+DEMO_ENTITIES = env_int("LIAOCHENG_DEMO_ENTITIES", 10_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

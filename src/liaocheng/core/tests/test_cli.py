@@ -23,6 +23,9 @@ def _env(var_dir: Path) -> dict[str, str]:
         "LIAOCHENG_VAR_DIR": str(var_dir),
         "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "liaocheng.settings",
+        # a small sample keeps the suite fast; the full demo size is exercised by the start command
+        "LIAOCHENG_DEMO_RESIDENTS": "3000",
+        "LIAOCHENG_DEMO_ENTITIES": "300",
     })
     return env
 
@@ -64,9 +67,11 @@ def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path, first_demo
     verify = _cli(env, "audit", "verify")
     assert verify.returncode == 0 and "chain intact" in verify.stdout
     counts = _cli(env, "shell", "-c", "from liaocheng.geo.models import Division, Grid; from liaocheng.core.models "
-                  "import User; print(Division.objects.count(), Grid.objects.count(), User.objects.count())")
-    divisions, grids, users = map(int, counts.stdout.strip().splitlines()[-1].split())
+                  "import User; from liaocheng.registry.models import Person, LegalEntity; print(Division.objects.count(),"
+                  " Grid.objects.count(), User.objects.count(), Person.objects.count(), LegalEntity.objects.count())")
+    divisions, grids, users, persons, entities = map(int, counts.stdout.strip().splitlines()[-1].split())
     assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == 6
+    assert (persons, entities) == (3000, 300)
 
 
 def test_serve_answers_health_with_a_live_worker(demo_dir: Path, first_demo) -> None:
