@@ -66,9 +66,12 @@ def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path, first_demo
     assert "already loaded" in second.stdout
     verify = _cli(env, "audit", "verify")
     assert verify.returncode == 0 and "chain intact" in verify.stdout
-    counts = _cli(env, "shell", "-c", "from liaocheng.geo.models import Division, Grid; from liaocheng.core.models "
-                  "import User; from liaocheng.registry.models import Person, LegalEntity; print(Division.objects.count(),"
-                  " Grid.objects.count(), User.objects.count(), Person.objects.count(), LegalEntity.objects.count())")
+    script = (
+        "from liaocheng.geo.models import Division, Grid; from liaocheng.core.models import User; "
+        "from liaocheng.registry.models import Person, LegalEntity; "
+        "print(*(m.objects.count() for m in (Division, Grid, User, Person, LegalEntity)))"
+    )
+    counts = _cli(env, "shell", "-c", script)
     divisions, grids, users, persons, entities = map(int, counts.stdout.strip().splitlines()[-1].split())
     assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == 6
     assert (persons, entities) == (3000, 300)
