@@ -34,10 +34,13 @@ class Command(BaseCommand):
         table.add_column("用户名 username")
         table.add_column("类型 kind")
         table.add_column("说明 note")
-        table.add_column("TOTP 密钥 secret")
-        for acc, secret in accounts:
-            table.add_row(acc.username, acc.kind, acc.note, secret or "-")
+        for acc, _secret in accounts:
+            table.add_row(acc.username, acc.kind, acc.note)
         console.print(table)
+        console.print("TOTP 密钥 / secrets:")
+        for acc, secret in accounts:
+            if secret:
+                console.print(f"  {acc.username:<16} {secret}", soft_wrap=True)
         console.print("工作人员登录需动态口令：把密钥加入验证器应用，或运行 `liaocheng totp 用户名` 查看当前口令。")
         console.print("Staff log in with a one-time code: add the secret to an authenticator app, or run "
                       "`liaocheng totp USERNAME` for the current code.")
