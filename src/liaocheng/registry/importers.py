@@ -499,7 +499,8 @@ def insert_rows(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]
                         [model._meta.db_table, n])
             ids = [int(r[0]) for r in cur.fetchall()]
             cols = ", ".join(qn(c) for c in ("id", *columns))
-            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            # the raw psycopg cursor: wrap its errors so a unique violation is Django's IntegrityError
+            with connection.wrap_database_errors, cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for i, r in zip(ids, rows, strict=True):
                     copy.write_row((i, *r))
             return ids
