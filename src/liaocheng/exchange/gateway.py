@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from liaocheng.core import providers
-from liaocheng.core.crypto import blind_index, mask_id_number, mask_name, mask_phone
+from liaocheng.core.crypto import blind_index, mask_address, mask_id_number, mask_name, mask_phone
 from liaocheng.core.errors import DomainError, InvalidInput, NotFound
 
 from . import services
@@ -42,14 +42,6 @@ class Unavailable(DomainError):
 
 
 # --- masking ------------------------------------------------------------------------------------------
-
-def mask_address(value: str) -> str:
-    """山东省聊城市东昌府区古楼街道某路12号 -> 山东省聊城市东昌府区******: the first third kept."""
-    if not value:
-        return ""
-    keep = max(1, min(len(value) // 3, 12))
-    return value[:keep] + "*" * min(len(value) - keep, 6)
-
 
 def mask_value(kind: str, value: Any) -> Any:
     if value is None or value == "":

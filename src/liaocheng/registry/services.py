@@ -38,7 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from liaocheng.core import access, audit
-from liaocheng.core.crypto import blind_index, mask_id_number, mask_name, mask_phone
+from liaocheng.core.crypto import blind_index, mask_address, mask_id_number, mask_name, mask_phone
 from liaocheng.core.departments import KINDS, department_code
 from liaocheng.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from liaocheng.core.models import Department
@@ -291,7 +291,8 @@ def _person_dict(p: Person | PersonVersion, id_number: str, reveal: bool) -> dic
         "ethnic": p.ethnic, "ethnic_label": codes.ETHNIC_GROUPS.get(p.ethnic, ""),
         "hukou_division": p.hukou_division, "household_number": p.household_number,
         "relationship": p.relationship, "relationship_label": codes.RELATIONSHIPS.get(p.relationship, ""),
-        "residence_address": p.residence_address, "lon": p.lon, "lat": p.lat,
+        "residence_address": p.residence_address if reveal else mask_address(p.residence_address),
+        "lon": p.lon if reveal else None, "lat": p.lat if reveal else None,
         "community_code": p.community_code, "grid_code": p.grid_code,
         "marital_status": p.marital_status, "marital_status_label": codes.MARITAL_STATUS.get(p.marital_status, ""),
         "status": p.status,

@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liaocheng.core import access
-from liaocheng.core.crypto import blind_index, mask_id_number, mask_name
+from liaocheng.core.crypto import blind_index, mask_address, mask_id_number, mask_name
 from liaocheng.core.departments import COUNTIES
 from liaocheng.core.errors import DomainError
 from liaocheng.core.forms import add_domain_error, domain_message, in_active_language, split_bilingual
@@ -173,14 +173,6 @@ def _department_names(codes_: Iterable[str]) -> dict[str, str]:
     return dict(Department.objects.filter(code__in=wanted).values_list("code", "name")) if wanted else {}
 
 
-def mask_address(value: str) -> str:
-    """莘县燕店镇后杨村12号 -> 莘县燕店镇****: the place stays readable, the house does not."""
-    if not value:
-        return ""
-    keep = min(6, max(len(value) // 2, 1))
-    return value[:keep] + "****"
-
-
 def _field_label(model: Any, name: str) -> str:
     try:
         return str(model._meta.get_field(name).verbose_name)
@@ -274,16 +266,13 @@ def _person_row(user: Any, p: Person) -> dict[str, Any]:
 
 
 def _present_person(d: dict[str, Any]) -> dict[str, Any]:
-    """A service's person dict for display: labels, and the address masked too when the rest is masked."""
+    """A service's person dict for display: labels (the service has masked what the viewer may not see)."""
     out = dict(d)
     out["sex_label"] = SEX_LABELS.get(d["sex"], d.get("sex_label", ""))
     out["marital_status_label"] = MARITAL_LABELS.get(d["marital_status"], d.get("marital_status_label", ""))
     out["status_label"] = _status_label(d["status"])
     out["change_kind_label"] = _kind_label(d["change_kind"])
     out["reason_label"] = REASON_LABELS.get(d["reason"], d["reason"])
-    if d["masked"]:
-        out["residence_address"] = mask_address(d["residence_address"])
-        out["lon"] = out["lat"] = None
     return out
 
 

@@ -34,6 +34,7 @@ def test_lookup_is_masked_without_personal_data_right(client: Client, staff_fact
     assert data["id_number"] == number[:6] + "********" + number[-4:]
     assert data["phone"] == "138****0000" and data["name"] == "张*"
     assert data["relationship_label"] == "户主" and data["ethnic_label"] == "汉族"
+    assert data["residence_address"].endswith("****") and data["lon"] is None and data["lat"] is None
 
     full = staff_factory("sx_full", department_code=department_code("371522", "public_security"),
                          roles=(("registry_clerk", "371522"), ("data_admin", "371522")))
@@ -41,6 +42,7 @@ def test_lookup_is_masked_without_personal_data_right(client: Client, staff_fact
     data = client.post("/api/registry/persons/lookup", {"id_number": number}, content_type="application/json").json()
     assert data["masked"] is False and data["id_number"] == number and data["phone"] == "13800000000"
     assert data["name"] == "张三"
+    assert "****" not in data["residence_address"]
 
 
 def test_county_clerk_gets_403_outside_the_county(client: Client, staff_factory: Any,
