@@ -7,6 +7,8 @@ flush the database (transactional and live-server tests) get it reloaded before 
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -90,3 +92,35 @@ def staff_factory(db: None) -> StaffFactory:
         return user
 
     return make
+
+
+# --- browser tests ----------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright's sync API (no downloaded browser).
+
+    Without a Chromium binary the test is skipped, unless ``LIAOCHENG_REQUIRE_BROWSER`` is set (CI),
+    which makes a missing browser a failure.
+    """
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("LIAOCHENG_REQUIRE_BROWSER"):
+            pytest.fail(f"LIAOCHENG_REQUIRE_BROWSER is set but no Chromium binary exists at {CHROMIUM}")
+        pytest.skip("no Chromium binary found (install the 'chromium' package, or set LIAOCHENG_REQUIRE_BROWSER=1)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
+    # (fixtures, assertions) would otherwise be flagged as async-unsafe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            headless=True,
+        )
+        yield chromium
+        chromium.close()

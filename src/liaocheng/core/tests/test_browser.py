@@ -6,8 +6,6 @@ which case a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,44 +15,13 @@ import pytest
 from liaocheng.core.departments import department_code
 from liaocheng.core.testing import totp_code
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
-# itself (fixtures, assertions) are then flagged as "async unsafe" without this.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-REQUIRE_BROWSER = bool(os.environ.get("LIAOCHENG_REQUIRE_BROWSER"))
 SCREENSHOTS = Path.cwd() / "var" / "screenshots"
-
-if not HAVE_CHROMIUM and not REQUIRE_BROWSER:
-    pytest.skip(
-        "no Chromium binary found (install the 'chromium' package, or set LIAOCHENG_REQUIRE_BROWSER=1 "
-        "to make this a failure)",
-        allow_module_level=True,
-    )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 GUANXIAN = "371525"
 SHENXIAN = "371522"
 TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not HAVE_CHROMIUM:
-        pytest.fail(f"LIAOCHENG_REQUIRE_BROWSER is set but no Chromium binary exists at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-            headless=True,
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -9,11 +9,8 @@ Skipped when no Chromium binary is installed, unless ``LIAOCHENG_REQUIRE_BROWSER
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,37 +18,11 @@ import pytest
 
 from liaocheng.core.testing import totp_code
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-REQUIRE_BROWSER = bool(os.environ.get("LIAOCHENG_REQUIRE_BROWSER"))
 SCREENSHOTS = Path.cwd() / "var" / "screenshots"
 TIMEOUT_MS = 60_000
 PERSON = "371502199001011234"
 
-if not HAVE_CHROMIUM and not REQUIRE_BROWSER:
-    pytest.skip("no Chromium binary found (set LIAOCHENG_REQUIRE_BROWSER=1 to make this a failure)",
-                allow_module_level=True)
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not HAVE_CHROMIUM:
-        pytest.fail(f"LIAOCHENG_REQUIRE_BROWSER is set but no Chromium binary exists at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-            headless=True,
-        )
-        yield browser
-        browser.close()
 
 
 def _new_page(browser: Any, errors: list[str]) -> Any:
