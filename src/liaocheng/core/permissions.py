@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop as _noop
+
 CITY_CODE = "371500"
 
 # permission code -> (Chinese, English)
@@ -35,38 +37,38 @@ _REGISTRY_ALL = [p for p in PERMISSIONS if p.startswith("registry.")]
 
 # code -> (name, permissions)
 BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
-    "platform_admin": ("平台管理员", list(PERMISSIONS)),
+    "platform_admin": (_noop("平台管理员"), list(PERMISSIONS)),
     "data_admin": (
-        "数据管理员",
+        _noop("数据管理员"),
         ["geo.view_divisions", "geo.edit_divisions", "core.view_personal_data", "core.view_audit", *_REGISTRY_ALL],
     ),
-    "user_admin": ("用户管理员", ["core.manage_users", "geo.view_divisions"]),
-    "clerk": ("业务经办人员", ["geo.view_divisions", "geo.edit_divisions"]),
-    "viewer": ("查询人员", ["geo.view_divisions"]),
-    "auditor": ("审计人员", ["core.view_audit", "geo.view_divisions"]),
+    "user_admin": (_noop("用户管理员"), ["core.manage_users", "geo.view_divisions"]),
+    "clerk": (_noop("业务经办人员"), ["geo.view_divisions", "geo.edit_divisions"]),
+    "viewer": (_noop("查询人员"), ["geo.view_divisions"]),
+    "auditor": (_noop("审计人员"), ["core.view_audit", "geo.view_divisions"]),
     # staff of an authoritative department (public security, civil affairs, health, market regulation, ...)
     # who keep the base databases; which fields each may change is decided by their department
     "registry_clerk": (
-        "基础库经办人员",
+        _noop("基础库经办人员"),
         ["geo.view_divisions", "registry.view_population", "registry.edit_population", "registry.view_entities",
          "registry.edit_entities", "registry.import"],
     ),
     "data_sharing_officer": (
-        "数据共享专员",
+        _noop("数据共享专员"),
         ["exchange.manage_catalogue", "exchange.apply", "exchange.approve", "exchange.manage_systems",
          "exchange.view_log"],
     ),
     "exchange_admin": (
-        "数据交换中心管理员",
+        _noop("数据交换中心管理员"),
         ["exchange.manage_catalogue", "exchange.apply", "exchange.approve", "exchange.manage_systems",
          "exchange.view_log", "exchange.administer"],
     ),
-    "gis_admin": ("空间数据管理员", ["geo.view_divisions", "geo.manage_layers", "geo.edit_features"]),
+    "gis_admin": (_noop("空间数据管理员"), ["geo.view_divisions", "geo.manage_layers", "geo.edit_features"]),
     "statistics_admin": (
-        "统计数据管理员", ["geo.view_divisions", "economy.import_indicators", "economy.manage_indicators"],
+        _noop("统计数据管理员"), ["geo.view_divisions", "economy.import_indicators", "economy.manage_indicators"],
     ),
     # county statistics bureau staff: import values for their county only
-    "statistics_clerk": ("统计数据经办人员", ["geo.view_divisions", "economy.import_indicators"]),
+    "statistics_clerk": (_noop("统计数据经办人员"), ["geo.view_divisions", "economy.import_indicators"]),
 }
 
 

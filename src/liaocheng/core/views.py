@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -43,6 +42,7 @@ from .forms import (
 )
 from .models import User, UserKind, WorkerHeartbeat
 from .permissions import PERMISSIONS
+from .web import role_label
 
 # The half-logged-in state of a staff member who passed the password check but has no authenticator
 # yet: only the TOTP setup page accepts it, and only for a few minutes.
@@ -51,13 +51,6 @@ PENDING_SINCE = "liaocheng_pending_totp_since"
 PENDING_NEXT = "liaocheng_pending_next"
 PENDING_MAX_AGE_SECONDS = 10 * 60
 
-ROLE_LABELS = {
-    "platform_admin": gettext_lazy("平台管理员"),
-    "data_admin": gettext_lazy("数据管理员"),
-    "clerk": gettext_lazy("业务经办人员"),
-    "viewer": gettext_lazy("查询人员"),
-    "auditor": gettext_lazy("审计人员"),
-}
 SCOPE_NAMES = dict([CITY, *COUNTIES])
 
 
@@ -300,7 +293,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     for grant in user.grants.select_related("role").order_by("role__code", "scope_division"):
         grants.append({
             "role_code": grant.role.code,
-            "role_name": ROLE_LABELS.get(grant.role.code, grant.role.name),
+            "role_name": role_label(grant.role),
             "scope": grant.scope_division,
             "scope_name": SCOPE_NAMES.get(grant.scope_division, ""),
             "permissions": [

@@ -44,19 +44,11 @@ from .forms import (
 )
 from .models import AuditRecord, CalendarOverride, Department, Role, RoleGrant, User, UserKind
 from .permissions import CITY_CODE, PERMISSIONS
-from .web import staff_required
+from .web import role_label, staff_required
 
 STAFF_PAGE_SIZE = 30
 AUDIT_PAGE_SIZE = 50
 
-ROLE_LABELS = {
-    "platform_admin": gettext_lazy("平台管理员"),
-    "data_admin": gettext_lazy("数据管理员"),
-    "user_admin": gettext_lazy("用户管理员"),
-    "clerk": gettext_lazy("业务经办人员"),
-    "viewer": gettext_lazy("查询人员"),
-    "auditor": gettext_lazy("审计人员"),
-}
 SCOPES = [CITY, *COUNTIES]
 SCOPE_NAMES = dict(SCOPES)
 
@@ -155,7 +147,7 @@ def _manageable_staff(user: Any) -> QuerySet[User]:
 
 
 def _role_label(role: Role) -> str:
-    return str(ROLE_LABELS.get(role.code, role.name))
+    return role_label(role)
 
 
 def _grant_rows(viewer: Any, target: User) -> list[dict[str, Any]]:

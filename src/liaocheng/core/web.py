@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from . import access
@@ -25,3 +26,8 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def role_label(role: Any) -> str:
+    """A role's name in the active language (built-in role names are in the translation catalogue)."""
+    return gettext(role.name)
