@@ -176,7 +176,10 @@ def import_upload(token: str) -> None:
         job = importers.run_import(
             manifest["kind"], path, acting_user=user, source_department=manifest.get("source_department") or None,
             batch_size=int(manifest.get("batch_size") or importers.BATCH_SIZE),
-            resume_job=manifest.get("resume_job"), file_label=label_for(token, path.name), progress=progress)
+            resume_job=manifest.get("resume_job"), file_label=label_for(token, path.name), progress=progress,
+            # no forked helper processes inside the worker's threads (a fork can inherit a held lock);
+            # the CLI import, a single-threaded process, uses them
+            workers=0)
     except DomainError as exc:
         update_manifest(token, state=FAILED, error_zh=exc.message_zh, error_en=exc.message_en,
                         error_field=exc.field or "")
