@@ -20,14 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from .context import current_request_id
-from .crypto import sm3_hex
+from .crypto import canonical_json, sm3_hex
 from .models import AuditHead, AuditRecord
 
 GENESIS = "0" * 64
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _payload(rec: AuditRecord) -> dict[str, Any]:
@@ -47,14 +43,14 @@ def _payload(rec: AuditRecord) -> dict[str, Any]:
 
 
 def compute_hash(prev_hash: str, rec: AuditRecord) -> str:
-    return sm3_hex((prev_hash + _canonical(_payload(rec))).encode("utf-8"))
+    return sm3_hex((prev_hash + canonical_json(_payload(rec))).encode("utf-8"))
 
 
 def _jsonable(value: Any) -> Any:
     """Round-trip through JSON so that what is hashed equals what the database returns."""
     if value is None:
         return None
-    return json.loads(_canonical(value))
+    return json.loads(canonical_json(value))
 
 
 def record(

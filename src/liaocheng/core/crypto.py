@@ -13,8 +13,10 @@ environment; they are never in the repository.
 from __future__ import annotations
 
 import base64
+import json
 import os
 from functools import lru_cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
@@ -114,3 +116,8 @@ def mask_address(value: str) -> str:
         return ""
     keep = min(6, max(len(value) // 2, 1))
     return value[:keep] + "****"
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON form that is hashed and signed: sorted keys, no spaces, UTF-8 text kept."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)

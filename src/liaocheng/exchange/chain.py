@@ -20,7 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from liaocheng.core.crypto import sm3_hex
+from liaocheng.core.crypto import canonical_json, sm3_hex
 
 from . import signing
 from .models import ExchangeHead, ExchangeLog, SigningKey
@@ -35,8 +35,7 @@ PAYLOAD_FIELDS = (
 )
 
 
-def canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+canonical = canonical_json  # the same canonical form as the audit chain
 
 
 def payload(rec: ExchangeLog) -> dict[str, Any]:
