@@ -31,6 +31,15 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "registry.import": ("导入基础数据", "import base data files"),
     "registry.act_for_any_source": (
         "代任一来源部门录入基础数据", "record base data on behalf of any source department"),
+    "urban.view_cases": ("查看城管案卷", "view urban-management cases"),
+    "urban.report": ("上报城管问题", "report urban-management problems"),
+    "urban.file": ("受理立案城管案卷", "file urban-management cases"),
+    "urban.dispatch": ("派遣城管案卷", "dispatch urban-management cases"),
+    "urban.handle": ("处置城管案卷", "handle urban-management cases"),
+    "urban.verify": ("核查城管案卷", "verify urban-management cases on site"),
+    "urban.close": ("城管案卷结案", "close urban-management cases"),
+    "urban.approve": ("审批退回、延期、挂账和作废", "approve returns, extensions, deferrals and voids"),
+    "urban.manage_classes": ("维护部件事件分类", "maintain component and event classes"),
 }
 
 _REGISTRY_ALL = [p for p in PERMISSIONS if p.startswith("registry.")]
@@ -69,6 +78,15 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
     ),
     # county statistics bureau staff: import values for their county only
     "statistics_clerk": (_noop("统计数据经办人员"), ["geo.view_divisions", "economy.import_indicators"]),
+    # grid urban management (数字城管): the roles of the case cycle
+    "urban_supervisor": (_noop("城管监督员"), ["urban.view_cases", "urban.report", "urban.verify"]),
+    "urban_intake": (_noop("城管受理员"), ["urban.view_cases", "urban.report", "urban.file"]),
+    "urban_shift_lead": (
+        _noop("城管值班长"), ["urban.view_cases", "urban.report", "urban.file", "urban.close", "urban.approve"],
+    ),
+    "urban_dispatcher": (_noop("城管派遣员"), ["urban.view_cases", "urban.dispatch"]),
+    "urban_department": (_noop("城管专业部门处置人员"), ["urban.view_cases", "urban.handle"]),
+    "urban_admin": (_noop("城管分类管理员"), ["urban.view_cases", "urban.manage_classes"]),
 }
 
 

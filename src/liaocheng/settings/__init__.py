@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "liaocheng.registry",
     "liaocheng.exchange",
     "liaocheng.economy",
+    "liaocheng.urban",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+MEDIA_ROOT = VAR_DIR / "media"  # uploaded files (case photos): outside the code, under the data directory
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
