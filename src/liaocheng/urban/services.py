@@ -484,7 +484,9 @@ def transition(case: Case, action: str, *, acting_user: Any, note: str = "", **d
     ``TRANSITIONS``, the user lacks the permission for the case's grid, or the data is invalid."""
     note = (note or "").strip()
     with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("minor_class", "department").get(pk=case.pk)
+        # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the department
+        locked = (Case.objects.select_for_update(of=("self",)).select_related("minor_class", "department")
+                  .get(pk=case.pk))
         rule = TRANSITIONS.get((locked.state, action))
         if rule is None:
             raise InvalidTransition(
