@@ -6,6 +6,7 @@ from .api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("open311/", include("liaocheng.urban.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("liaocheng.geo.urls")),
     path("", include("liaocheng.registry.urls")),

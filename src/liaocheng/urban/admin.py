@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from liaocheng.core.admin import ReadOnlyAdmin
 
-from .models import Case, CaseEvent, CasePhoto, CaseRequest, MajorClass, MinorClass, Supervision
+from .models import Case, CaseEvent, CasePhoto, CaseRequest, MajorClass, MinorClass, Open311Client, Supervision
 
 
 @admin.register(MajorClass)
@@ -49,3 +49,11 @@ class SupervisionAdmin(ReadOnlyAdmin):
 @admin.register(CasePhoto)
 class CasePhotoAdmin(ReadOnlyAdmin):
     list_display = ("case", "kind", "content_type", "size", "uploaded_at")
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(ReadOnlyAdmin):
+    """Keys are issued with `liaocheng open311_client NAME`; only their SM3 hash is stored."""
+
+    list_display = ("name", "contact", "active")
+    exclude = ("key_hash",)

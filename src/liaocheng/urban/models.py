@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from liaocheng.core.fields import EncryptedTextField
+
 
 class ClassKind(models.TextChoices):
     COMPONENT = "component", _("部件")
@@ -223,3 +225,48 @@ class CasePhoto(models.Model):
         ordering = ["uploaded_at", "pk"]
         verbose_name = _("案卷照片")
         verbose_name_plural = _("案卷照片")
+
+
+# --- Open311 GeoReport v2 (public reporting API) ------------------------------------------------------
+
+class Open311Client(models.Model):
+    """A registered Open311 client (an app or a partner system): it posts requests with its API key.
+
+    Only the SM3 hash of the key is stored; ``liaocheng open311_client NAME`` prints the key once.
+    """
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    contact = models.CharField(_("联系方式"), max_length=200, blank=True, default="")
+    key_hash = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField(_("有效"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("Open311 接入客户端")
+        verbose_name_plural = _("Open311 接入客户端")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Open311Request(models.Model):
+    """What an Open311 POST carried beyond the case: client, token, attributes and the reporter's
+    personal data (SM4-encrypted at rest, never in public output)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="open311")
+    client = models.ForeignKey(Open311Client, on_delete=models.PROTECT, related_name="requests")
+    token = models.CharField(max_length=32, unique=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    address_id = models.CharField(_("地址编码"), max_length=64, blank=True, default="")
+    media_url = models.URLField(_("图片地址"), max_length=500, blank=True, default="")
+    account_id = EncryptedTextField(_("账号"), blank=True, default="")
+    device_id = EncryptedTextField(_("设备号"), blank=True, default="")
+    email = EncryptedTextField(_("电子邮箱"), blank=True, default="")
+    first_name = EncryptedTextField(_("名"), blank=True, default="")
+    last_name = EncryptedTextField(_("姓"), blank=True, default="")
+    phone = EncryptedTextField(_("电话"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("Open311 上报")
+        verbose_name_plural = _("Open311 上报")

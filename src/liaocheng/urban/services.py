@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
 from django.db import transaction
@@ -22,11 +24,13 @@ from PIL import Image, UnidentifiedImageError
 
 from liaocheng.core import access, audit
 from liaocheng.core.calendar import WorkingCalendar, get_calendar
+from liaocheng.core.crypto import sm3_hex
 from liaocheng.core.departments import KINDS
 from liaocheng.core.errors import Conflict, InvalidInput, NotFound
 from liaocheng.core.models import Department, Level
 from liaocheng.core.permissions import CITY_CODE
 from liaocheng.geo import services as geo_services
+from liaocheng.geo.models import Grid
 
 from . import classes_data
 from .models import (
@@ -41,6 +45,8 @@ from .models import (
     DeadlineUnit,
     MajorClass,
     MinorClass,
+    Open311Client,
+    Open311Request,
     PhotoKind,
     RequestKind,
     RequestStatus,
@@ -581,3 +587,85 @@ def escalate_overdue(now: dt.datetime | None = None) -> EscalationResult:
             _system_step(case, "warn", now, {"warn_at": case.warn_at, "due_at": case.due_at})
             warned += 1
     return EscalationResult(warned, escalated)
+
+
+# --- public reporting through Open311 GeoReport v2 ---------------------------------------------------
+
+class PublicReporter:
+    """The acting principal of a report received through a public gateway (an Open311 client).
+
+    Not a user: it holds ``urban.report`` city-wide and nothing else (pre-set grants, see
+    ``core.access``), and its label (``open311:<client>``) is what the case event and audit record show.
+    """
+
+    pk = None
+    is_active = True
+    is_authenticated = True
+    is_superuser = False
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._liaocheng_grants = [(CITY_CODE, ["urban.report"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def open311_key_hash(key: str) -> str:
+    return sm3_hex(key.encode("utf-8"))
+
+
+def create_open311_client(*, name: str, contact: str = "") -> tuple[Open311Client, str]:
+    """Register an Open311 client; returns it with its API key (shown once, only the SM3 hash is kept)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("客户端名称应为 1–100 字", "client name must be 1-100 characters", field="name")
+    if Open311Client.objects.filter(name=name).exists():
+        raise Conflict("客户端名称已存在", "a client with this name exists", field="name")
+    key = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        client = Open311Client.objects.create(name=name, contact=(contact or "").strip()[:200],
+                                              key_hash=open311_key_hash(key))
+        audit.record(actor=SYSTEM, action="urban.open311_client", object_type="urban.Open311Client",
+                     object_id=client.pk, after={"name": name}, division_code=CITY_CODE)
+    return client, key
+
+
+def open311_client_for_key(key: str) -> Open311Client | None:
+    """The active client holding ``key`` (None for a missing, unknown or revoked key)."""
+    if not key:
+        return None
+    return Open311Client.objects.filter(key_hash=open311_key_hash(key), active=True).first()
+
+
+def grid_point(grid_code: str) -> tuple[float, float] | None:
+    """A GCJ-02 point inside a unit grid (for requests located by grid code), None for an unknown code."""
+    code = (grid_code or "").strip()
+    grid = Grid.objects.filter(code=code).only("geometry").first() if code.isdigit() else None
+    if grid is None or not grid.geometry:
+        return None
+    point = shapely.from_geojson(grid.geometry).representative_point()
+    return float(point.x), float(point.y)
+
+
+def report_public_case(
+    *, client: Open311Client, class_code: str, lon: float, lat: float, datum: str = "wgs84", description: str,
+    address: str = "", address_id: str = "", attributes: dict[str, Any] | None = None, media_url: str = "",
+    account_id: str = "", device_id: str = "", email: str = "", first_name: str = "", last_name: str = "",
+    phone: str = "",
+) -> tuple[ReportResult, Open311Request]:
+    """Take in a public-channel report from an Open311 client through ``report_case`` (same checks,
+    same event and audit record), plus the Open311 details; the reporter's personal data is encrypted.
+    Any refusal writes nothing."""
+    if not client.active:
+        raise PermissionDenied("Open311 客户端已停用 / the Open311 client is not active")
+    with transaction.atomic():
+        result = report_case(acting_user=PublicReporter(f"open311:{client.name}"), channel=Channel.PUBLIC,
+                             class_code=class_code, lon=lon, lat=lat, datum=datum, description=description,
+                             address=address)
+        extra = Open311Request.objects.create(
+            case=result.case, client=client, token=secrets.token_hex(16), attributes=attributes or {},
+            address_id=address_id[:64], media_url=media_url[:500], account_id=account_id, device_id=device_id,
+            email=email, first_name=first_name, last_name=last_name, phone=phone,
+        )
+    return result, extra
