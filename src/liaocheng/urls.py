@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("liaocheng.registry.urls")),
     path("", include("liaocheng.exchange.urls")),
     path("", include("liaocheng.economy.urls")),
+    path("", include("liaocheng.urban.urls")),
     path("", include("liaocheng.core.urls")),
 ]
