@@ -15,4 +15,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("urban/photos/<int:pk>/", views.photo, name="photo"),
     path("urban/command/", views.command, name="command"),
     path("urban/command/data.json", views.command_data, name="command_data"),
+    path("urban/evaluation/", views.evaluation_page, name="evaluation"),
 ]

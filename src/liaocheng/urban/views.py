@@ -374,3 +374,66 @@ def command_data(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"type": "FeatureCollection", "features": features, "numberReturned": len(features),
                          "timeStamp": now.isoformat()})
 
+
+
+# --- evaluation (综合评价) ------------------------------------------------------------------------------
+
+@staff_required
+@require_GET
+def evaluation_page(request: HttpRequest) -> HttpResponse:
+    """League table per department/grid/township/county/reporter for a day, a month or a custom range;
+    ``?format=csv|xlsx`` exports the same rows."""
+    import datetime as dt
+
+    from . import evaluation
+
+    if not access.has_perm(request.user, "urban.view_cases"):
+        raise PermissionDenied(_("无权查看城管案卷"))
+    params = request.GET
+    group_by = params.get("group_by", "department")
+    if group_by not in evaluation.GROUPS:
+        group_by = "department"
+    period = params.get("period", "month")
+    today = timezone.localdate()
+    error = ""
+    try:
+        if period == "day":
+            start = end = dt.date.fromisoformat(params.get("day") or today.isoformat())
+        elif period == "custom":
+            start = dt.date.fromisoformat(params.get("start") or today.replace(day=1).isoformat())
+            end = dt.date.fromisoformat(params.get("end") or today.isoformat())
+        else:
+            period = "month"
+            month = params.get("month") or today.strftime("%Y-%m")
+            start = dt.date.fromisoformat(month + "-01")
+            end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    except ValueError:
+        period, start, end = "month", today.replace(day=1), today
+        error = _("日期格式不正确，已显示本月数据。")
+    county = params.get("county") or None
+    try:
+        rows = evaluation.evaluate(acting_user=request.user, group_by=group_by, start=start, end=end, county=county)
+    except InvalidInput as exc:
+        rows, error = [], domain_message(exc)
+    fmt = params.get("format", "")
+    if fmt in ("csv", "xlsx"):
+        name = f"urban-evaluation-{group_by}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
+        if fmt == "csv":
+            response = HttpResponse(evaluation.to_csv(rows), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                evaluation.to_xlsx(rows),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    query = params.copy()
+    query.pop("format", None)
+    groups = [("department", _("责任部门")), ("grid", _("单元网格")), ("township", _("乡镇/街道")),
+              ("county", _("县（市、区）")), ("role", _("上报人（监督员等）"))]
+    chart = {"labels": [r.label for r in rows], "on_time": [r.on_time_rate for r in rows],
+             "closure": [r.closure_rate for r in rows],
+             "names": {"on_time": _("按期结案率(%)"), "closure": _("结案率(%)")}}
+    context = {"rows": rows, "group_by": group_by, "groups": groups, "period": period, "start": start, "end": end,
+               "month": start.strftime("%Y-%m"), "county": county or "", "error": error, "chart": chart,
+               "query": query.urlencode(), "counties": _filter_choices(request.user)["counties"]}
+    return render(request, "urban/evaluation.html", context)
