@@ -15,6 +15,8 @@ from liaocheng.economy.services import ensure_demo_economy
 from liaocheng.exchange.services import sync_catalogue
 from liaocheng.geo.layers import ensure_demo_layers
 from liaocheng.registry.services import ensure_demo_registry
+from liaocheng.urban.demo import ensure_demo_cases
+from liaocheng.urban.services import load_classes as load_urban_classes
 
 Step = tuple[str, Callable[[], object]]
 
@@ -22,6 +24,11 @@ Step = tuple[str, Callable[[], object]]
 def _demo_registry() -> None:
     with progress_reporter() as report:
         ensure_demo_registry(residents=settings.DEMO_RESIDENTS, entities=settings.DEMO_ENTITIES, progress=report)
+
+
+def _demo_cases() -> None:
+    with progress_reporter() as report:
+        ensure_demo_cases(settings.DEMO_CASES, progress=report)
 
 
 def prepare_demo() -> list[tuple[DemoAccount, str]]:
@@ -35,6 +42,8 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("宏观经济指标 / macro-economic indicators", ensure_demo_economy),
         ("人口与法人基础库样本 / population and legal-entity sample", _demo_registry),
         ("数据资源目录 / exchange catalogue", sync_catalogue),
+        ("城市部件事件分类 / urban management classes", load_urban_classes),
+        ("城市管理历史案卷 / a year of urban cases", _demo_cases),
     ]
     for i, (title, step) in enumerate(steps, 1):
         console.print(f"[bold]{i}/{len(steps) + 1}[/bold] {title}")

@@ -168,6 +168,8 @@ NINJA_PAGINATION_MAX_LIMIT = 1000
 # Size of the synthetic sample that `liaocheng demo` loads into the base databases.
 DEMO_RESIDENTS = env_int("LIAOCHENG_DEMO_RESIDENTS", 100_000)
 DEMO_ENTITIES = env_int("LIAOCHENG_DEMO_ENTITIES", 10_000)
+# Historical urban-management cases (a year across the city) for the evaluation pages.
+DEMO_CASES = env_int("LIAOCHENG_DEMO_CASES", 20_000)
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,7 @@ average, which reads only ``(dispatched_at, handled_at)`` pairs), scoped by ``ur
 
 Indicators over the range [start, end] (local calendar days, both inclusive):
 received = reported in range; filed = filed in range; due = ``due_at`` in range; closed = closed in range;
-closed on time = closed in range with ``closed_at <= due_at``; overdue = flagged overdue with ``due_at`` in
+closed on time = due in range and closed by ``due_at``; overdue = flagged overdue with ``due_at`` in
 range; dispatched = dispatched in range, of which "correct" = never returned to the centre
 (no ``approve_return`` event); rework = sum of ``rework_count`` of cases closed in range; average handling
 time = working hours from dispatch to handling, cases closed in range.
@@ -125,7 +125,10 @@ def evaluate(*, acting_user: Any, group_by: str, start: dt.date, end: dt.date,
         filed=Count("pk", filter=_in("filed_at", lo, hi)),
         due=Count("pk", filter=_in("due_at", lo, hi)),
         closed=Count("pk", filter=closed_q),
-        closed_on_time=Count("pk", filter=closed_q & Q(closed_at__lte=F("due_at"))),
+        # of the cases due in the range, those closed by their deadline: a subset of ``due``, so the
+        # on-time rate never exceeds 100 %
+        closed_on_time=Count("pk", filter=_in("due_at", lo, hi) & Q(closed_at__isnull=False,
+                                                                     closed_at__lte=F("due_at"))),
         dispatched=Count("pk", filter=dispatched_q),
         correct_dispatched=Count("pk", filter=dispatched_q & Q(was_returned=False)),
         rework=Sum("rework_count", filter=closed_q),

@@ -669,3 +669,54 @@ def report_public_case(
             email=email, first_name=first_name, last_name=last_name, phone=phone,
         )
     return result, extra
+
+
+# --- historical cases (bulk import, e.g. the demo year) -----------------------------------------------
+
+@dataclass
+class HistoricalCase:
+    """A finished or open case from the past with its steps, written as is (no transition checks)."""
+
+    case: Case
+    events: list[CaseEvent]
+    supervision: Supervision | None = None
+
+
+def import_historical_cases(*, acting_user: Any, cases: Iterable[HistoricalCase], batch_size: int = 2000,
+                            progress: Callable[[int], None] | None = None) -> int:
+    """Write historical cases with their events and supervisions in batches (``bulk_create``): one
+    transaction and one audit record per batch, nothing per row. Returns the number of cases written."""
+    written = 0
+    batch: list[HistoricalCase] = []
+
+    def flush() -> None:
+        nonlocal written
+        with transaction.atomic():
+            rows = Case.objects.bulk_create([h.case for h in batch])
+            events: list[CaseEvent] = []
+            sups: list[Supervision] = []
+            for h, row in zip(batch, rows, strict=True):
+                for event in h.events:
+                    event.case = row
+                events.extend(h.events)
+                if h.supervision is not None:
+                    h.supervision.case = row
+                    sups.append(h.supervision)
+            CaseEvent.objects.bulk_create(events, batch_size=5000)
+            Supervision.objects.bulk_create(sups, batch_size=5000)
+            audit.record(actor=acting_user, action="urban.import_history", object_type="urban.Case",
+                         object_id=f"{rows[0].number}..{rows[-1].number}",
+                         after={"cases": len(rows), "events": len(events), "supervisions": len(sups)},
+                         division_code=CITY_CODE)
+        written += len(batch)
+        batch.clear()
+        if progress is not None:
+            progress(written)
+
+    for item in cases:
+        batch.append(item)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return written

@@ -26,6 +26,7 @@ def _env(var_dir: Path) -> dict[str, str]:
         # a small sample keeps the suite fast; the full demo size is exercised by the start command
         "LIAOCHENG_DEMO_RESIDENTS": "3000",
         "LIAOCHENG_DEMO_ENTITIES": "300",
+        "LIAOCHENG_DEMO_CASES": "500",
     })
     return env
 
@@ -75,6 +76,8 @@ def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path, first_demo
     divisions, grids, users, persons, entities = map(int, counts.stdout.strip().splitlines()[-1].split())
     assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == 6
     assert (persons, entities) == (3000, 300)
+    cases = _cli(env, "shell", "-c", "from liaocheng.urban.models import Case; print(Case.objects.count())")
+    assert int(cases.stdout.strip().splitlines()[-1]) == 500
 
 
 def test_serve_answers_health_with_a_live_worker(demo_dir: Path, first_demo) -> None:
