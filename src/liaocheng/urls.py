@@ -13,5 +13,7 @@ urlpatterns = [
     path("", include("liaocheng.exchange.urls")),
     path("", include("liaocheng.economy.urls")),
     path("", include("liaocheng.urban.urls")),
+    path("", include("liaocheng.urban.public_urls")),
+    path("", include("liaocheng.urban.component_urls")),
     path("", include("liaocheng.core.urls")),
 ]

@@ -62,6 +62,51 @@ class MinorClass(models.Model):
         return f"{self.full_code} {self.name}"
 
 
+class ComponentStatus(models.TextChoices):
+    NORMAL = "normal", _("完好")
+    DAMAGED = "damaged", _("损坏")
+    MISSING = "missing", _("丢失")
+    REMOVED = "removed", _("已拆除")
+
+
+class Component(models.Model):
+    """One surveyed city component (部件普查): a lamp, a manhole cover, a bin, a tree, a sign.
+
+    ``code`` is the 16-digit component ID: 6-digit county + 2-digit major + 2-digit minor class + 6-digit
+    serial (e.g. 3715020101000001, a water-supply manhole cover in 东昌府区). Location is GCJ-02 with the
+    grid, community, township and county it lies in (from the locator at import).
+    """
+
+    code = models.CharField(_("部件编码"), max_length=16, unique=True)
+    minor_class = models.ForeignKey(MinorClass, on_delete=models.PROTECT, related_name="components",
+                                    verbose_name=_("小类"))
+    name = models.CharField(_("名称"), max_length=100, blank=True, default="")
+    lon = models.FloatField(_("经度 (GCJ-02)"))
+    lat = models.FloatField(_("纬度 (GCJ-02)"))
+    address = models.CharField(_("地址"), max_length=200, blank=True, default="")
+    grid_code = models.CharField(_("单元网格"), max_length=15, db_index=True)
+    community_code = models.CharField(max_length=12)
+    township_code = models.CharField(max_length=9)
+    county_code = models.CharField(max_length=6, db_index=True)
+    owner = models.CharField(_("权属单位"), max_length=100, blank=True, default="")
+    maintainer = models.ForeignKey("core.Department", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="urban_components", verbose_name=_("养护部门"))
+    maintainer_name = models.CharField(_("养护单位"), max_length=100, blank=True, default="")
+    status = models.CharField(_("状态"), max_length=10, choices=ComponentStatus.choices,
+                              default=ComponentStatus.NORMAL)
+    surveyed_on = models.DateField(_("普查日期"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [models.Index(fields=["lon", "lat"], name="urban_comp_lonlat")]
+        verbose_name = _("部件")
+        verbose_name_plural = _("部件")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name or self.minor_class.name}"
+
+
 class CaseState(models.TextChoices):
     REPORTED = "reported", _("已上报")
     FILED = "filed", _("已立案")
@@ -116,6 +161,8 @@ class Case(models.Model):
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="merged_reports", verbose_name=_("合并到"))
+    component = models.ForeignKey(Component, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="cases", verbose_name=_("部件"))
 
     class Meta:
         ordering = ["-reported_at"]
@@ -270,3 +317,48 @@ class Open311Request(models.Model):
     class Meta:
         verbose_name = _("Open311 上报")
         verbose_name_plural = _("Open311 上报")
+
+
+# --- public follow-up: area subscriptions -------------------------------------------------------------
+
+class Subscription(models.Model):
+    """A citizen's e-mail subscription to case updates in an area (a county, township, community or
+    grid code; codes are prefixes). Double opt-in: nothing is sent before ``confirmed_at``; ``token``
+    is the secret in the confirm and unsubscribe links. The address is SM4-encrypted at rest."""
+
+    email = EncryptedTextField(_("电子邮箱"))
+    email_index = models.CharField(max_length=64, db_index=True)
+    area_code = models.CharField(_("区域代码"), max_length=15, db_index=True)
+    token = models.CharField(max_length=64, unique=True)
+    language = models.CharField(_("语言"), max_length=8, default="zh-hans")
+    created_at = models.DateTimeField(_("订阅时间"))
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("退订时间"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("上次发送"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("区域订阅")
+        verbose_name_plural = _("区域订阅")
+
+
+# --- hand-off to the emergency module ---------------------------------------------------------------------
+
+class EmergencyHandoff(models.Model):
+    """A case handed to the emergency module (road collapse with injuries, gas smell ...) through the
+    published interface ``liaocheng.urban.handoff``: what was sent, to which receiver, and the incident
+    reference it returned."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emergency_handoffs")
+    at = models.DateTimeField(_("移交时间"))
+    receiver = models.CharField(_("接收方"), max_length=100)
+    reference = models.CharField(_("应急事件编号"), max_length=64, blank=True, default="")
+    reason = models.TextField(_("移交理由"))
+    payload = models.JSONField(default=dict)
+    handed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("移交人"))
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("移交应急")
+        verbose_name_plural = _("移交应急")
