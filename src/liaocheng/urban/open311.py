@@ -11,6 +11,8 @@ every resource in XML (required by the spec) and JSON, chosen by the extension. 
   cycle as a public-channel report (``services.report_public_case`` → ``report_case``). Locations are
   WGS 84 (lat/long) per the spec, or ``address_id`` = a 15-digit unit grid code; an address string
   alone cannot be located (no geocoder) and is refused.
+- GET lists the public channels only (``services.PUBLIC_CHANNELS``: supervisors and the public);
+  hotline and leaders' cases are internal and answer 404.
 - ``service_request_id`` is the case number; the answer carries it directly (and a token that
   /tokens resolves). Public output holds no personal data: no reporter, no e-mail, phone or names.
 - Positions are answered in WGS 84 (``geo.datum.gcj02_to_wgs84``); datetimes ISO 8601 with offset.
@@ -324,7 +326,7 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _cases() -> QuerySet[Case]:
-    return (Case.objects.select_related("minor_class", "department", "open311")
+    return (services.public_cases().select_related("minor_class", "department", "open311")
             .annotate(updated=Max("events__at")).order_by("-reported_at", "-pk"))
 
 

@@ -32,7 +32,7 @@ from liaocheng.core.permissions import CITY_CODE
 from liaocheng.geo import services as geo_services
 from liaocheng.geo.models import Grid
 
-from . import classes_data
+from . import classes_data, handoff
 from .models import (
     KIND_PREFIX,
     Case,
@@ -43,6 +43,7 @@ from .models import (
     Channel,
     ClassKind,
     DeadlineUnit,
+    EmergencyHandoff,
     MajorClass,
     MinorClass,
     Open311Client,
@@ -62,6 +63,10 @@ PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 OPEN_STATES = (CaseState.REPORTED, CaseState.FILED, CaseState.DISPATCHED, CaseState.HANDLING, CaseState.HANDLED,
                CaseState.VERIFIED, CaseState.DEFERRED)
 CLOCK_STATES = (CaseState.DISPATCHED, CaseState.HANDLING)  # the handling clock runs
+# Cases shown to the public (Open311 GET, public pages, feeds): reports from grid supervisors and from the
+# public. Hotline (12345) and leaders' cases stay internal: their text is typed from a call or an
+# instruction and may name the caller or hold internal matters (ADR 0007).
+PUBLIC_CHANNELS = (Channel.SUPERVISOR, Channel.PUBLIC)
 
 
 class InvalidTransition(Conflict):
@@ -320,6 +325,9 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
     **{(s, "request_void"): (SAME, "urban.file") for s in _VOIDABLE_STATES},
     **{(s, "approve_void"): (S.VOIDED, "urban.approve") for s in _VOIDABLE_STATES},
     **{(s, "reject_request"): (SAME, "urban.approve") for s in _VOIDABLE_STATES},
+    # an emergency (road collapse with injuries, gas smell) goes to the emergency module; the case
+    # itself stays in the cycle (the road still needs repair), see ``handoff``
+    **{(s, "hand_to_emergency"): (SAME, "urban.file") for s in _VOIDABLE_STATES},
 }
 
 _REQUEST_ACTIONS = {"request_return": RequestKind.RETURN, "request_extension": RequestKind.EXTENSION,
@@ -463,10 +471,30 @@ def _do_reject(step: _Step) -> None:
     _decide(step, _pending(step, None), RequestStatus.REJECTED)
 
 
+def _do_hand_to_emergency(step: _Step) -> None:
+    reason = step.required_text("reason", "移交理由", "reason")
+    case = step.case
+    sequence = case.emergency_handoffs.count() + 1
+    referral = handoff.EmergencyReferral(
+        referral_id=f"{case.number}/{sequence}", case_number=case.number or str(case.pk),
+        class_code=case.minor_class.full_code, class_name=case.minor_class.name, description=case.description,
+        reason=reason, lon=case.lon, lat=case.lat, address=case.address, grid_code=case.grid_code,
+        community_code=case.community_code, township_code=case.township_code, county_code=case.county_code,
+        reported_at=case.reported_at, handed_at=step.now, handed_by=_actor_label(step.user),
+        photo_count=case.photos.count(),
+    )
+    receiver, reference = handoff.deliver(referral)
+    EmergencyHandoff.objects.create(case=case, at=step.now, receiver=receiver, reference=reference, reason=reason,
+                                    payload=referral.as_dict(), handed_by=_user_or_none(step.user))
+    step.event_data.update(receiver=receiver, reference=reference, referral_id=referral.referral_id,
+                           reason=reason)
+
+
 _HANDLERS: dict[str, Callable[[_Step], None]] = {
     "file": _do_file, "not_file": _do_not_file, "merge": _do_merge, "dispatch": _do_dispatch,
     "accept": lambda step: None, "handle": _do_handle, "verify": lambda step: None, "rework": _do_rework,
     "close": _do_close, "resume": _do_resume, "reject_request": _do_reject,
+    "hand_to_emergency": _do_hand_to_emergency,
     **{action: _do_request(kind) for action, kind in _REQUEST_ACTIONS.items()},
     **{action: _do_approve(kind) for action, kind in _APPROVE_ACTIONS.items()},
 }
@@ -528,6 +556,12 @@ def visible_cases(*, acting_user: Any) -> Any:
     """Cases in the user's scope (``urban.view_cases``, by grid code)."""
     return access.filter_by_scope(Case.objects.select_related("minor_class", "department"), acting_user,
                                   "urban.view_cases", "grid_code")
+
+
+def public_cases() -> Any:
+    """Cases anyone may see (no login): the public channels, every state (personal data is never part of
+    what public views show)."""
+    return Case.objects.filter(channel__in=PUBLIC_CHANNELS)
 
 
 def get_case(*, acting_user: Any, pk: int) -> Case:

@@ -168,12 +168,13 @@ ACTION_LABELS = {
     "approve_extension": gettext_lazy("批准延期"), "approve_deferral": gettext_lazy("批准挂账"),
     "approve_void": gettext_lazy("批准作废"), "reject_request": gettext_lazy("驳回申请"),
     "report": gettext_lazy("上报"), "merge_in": gettext_lazy("合并上报"), "warn": gettext_lazy("预警"),
-    "escalate": gettext_lazy("超期督办"),
+    "escalate": gettext_lazy("超期督办"), "hand_to_emergency": gettext_lazy("移交应急"),
 }
 # which extra inputs each action's form shows
 ACTION_FIELDS = {
     "not_file": ("reason",), "request_return": ("reason",), "request_deferral": ("reason",),
-    "request_void": ("reason",), "request_extension": ("reason", "extension"), "dispatch": ("department",),
+    "request_void": ("reason",), "hand_to_emergency": ("reason",), "request_extension": ("reason", "extension"),
+    "dispatch": ("department",),
     "handle": ("notes", "photos"), "rework": ("note_required",),
 }
 
@@ -194,6 +195,7 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
         "departments": Department.objects.filter(active=True, kind=case.minor_class.department_kind)
         if "dispatch" in actions else [],
         "merged_reports": case.merged_reports.all(),
+        "handoffs": case.emergency_handoffs.all(),
         **extra,
     }
 

@@ -267,3 +267,15 @@ def test_standard_client_georeport(live_server: Any) -> None:
         one = api.get_service_request(number)
         assert one["service_request_id"] == number and one["status"] == "open"
         assert float(one["lat"]) == pytest.approx(lat, abs=1e-5)
+
+
+def test_hotline_and_leader_cases_stay_internal(o311: dict[str, Any], client: Client, staff_factory: Any) -> None:
+    public = post(client, o311["key"]).json()[0]["service_request_id"]
+    clerk = staff_factory("o_hotline", roles=(("urban_intake", SX),))
+    lon, lat = wgs_point_in()
+    hotline = services.report_case(acting_user=clerk, channel="hotline", class_code="E0102", lon=lon, lat=lat,
+                                   datum="wgs84", description="市民张先生来电（13800000000）反映垃圾未清运").case
+    listed = {r["service_request_id"] for r in client.get(f"{BASE}/requests.json").json()}
+    assert listed == {public}
+    resp = client.get(f"{BASE}/requests/{hotline.number}.json")
+    assert resp.status_code == 404 and "13800000000" not in resp.content.decode()
