@@ -40,6 +40,16 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "urban.close": ("城管案卷结案", "close urban-management cases"),
     "urban.approve": ("审批退回、延期、挂账和作废", "approve returns, extensions, deferrals and voids"),
     "urban.manage_classes": ("维护部件事件分类", "maintain component and event classes"),
+    "emergency.view": ("查看应急事件", "view emergency incidents"),
+    "emergency.take_calls": ("接警", "take emergency calls"),
+    "emergency.dispatch": ("调度派警", "dispatch units to incidents"),
+    "emergency.update_units": ("更新救援力量状态", "update unit status"),
+    "emergency.transfer": ("转办与联动", "transfer incidents between lines and centres"),
+    "emergency.manage_resources": ("维护救援力量与应急资源", "maintain units, stations and fixed resources"),
+    "emergency.manage_types": ("维护事件分类与响应预案", "maintain incident types and response plans"),
+    "emergency.draft_warning": ("起草预警信息", "draft public warnings"),
+    "emergency.issue_warning": ("审批发布预警信息", "approve and issue public warnings"),
+    "emergency.view_metrics": ("查看响应时效统计", "view response metrics"),
 }
 
 _REGISTRY_ALL = [p for p in PERMISSIONS if p.startswith("registry.")]
@@ -87,6 +97,24 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
     "urban_dispatcher": (_noop("城管派遣员"), ["urban.view_cases", "urban.dispatch"]),
     "urban_department": (_noop("城管专业部门处置人员"), ["urban.view_cases", "urban.handle"]),
     "urban_admin": (_noop("城管分类管理员"), ["urban.view_cases", "urban.manage_classes"]),
+    # emergency linkage (应急联动)
+    "emergency_call_taker": (_noop("应急接警员"), ["emergency.view", "emergency.take_calls"]),
+    "emergency_dispatcher": (
+        _noop("应急调度员"),
+        ["emergency.view", "emergency.take_calls", "emergency.dispatch", "emergency.update_units",
+         "emergency.transfer"],
+    ),
+    "emergency_unit": (_noop("救援力量执勤人员"), ["emergency.view", "emergency.update_units"]),
+    "emergency_duty_leader": (
+        _noop("应急值班领导"),
+        ["emergency.view", "emergency.dispatch", "emergency.transfer", "emergency.issue_warning",
+         "emergency.view_metrics"],
+    ),
+    "emergency_warning_officer": (_noop("预警信息发布员"), ["emergency.view", "emergency.draft_warning"]),
+    "emergency_admin": (
+        _noop("应急资源管理员"),
+        ["emergency.view", "emergency.manage_resources", "emergency.manage_types", "emergency.view_metrics"],
+    ),
 }
 
 

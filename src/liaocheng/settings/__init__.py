@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "liaocheng.exchange",
     "liaocheng.economy",
     "liaocheng.urban",
+    "liaocheng.emergency",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,22 @@ DEMO_RESIDENTS = env_int("LIAOCHENG_DEMO_RESIDENTS", 100_000)
 DEMO_ENTITIES = env_int("LIAOCHENG_DEMO_ENTITIES", 10_000)
 # Historical urban-management cases (a year across the city) for the evaluation pages.
 DEMO_CASES = env_int("LIAOCHENG_DEMO_CASES", 20_000)
+
+# --- e-mail (area subscriptions of the public case pages) --------------------------------------
+# The embedded default writes each mail as a file under var/mail (no mail server needed); production
+# sets LIAOCHENG_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the SMTP variables.
+EMAIL_BACKEND = env_str("LIAOCHENG_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env_str("LIAOCHENG_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LIAOCHENG_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("LIAOCHENG_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("LIAOCHENG_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("LIAOCHENG_EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("LIAOCHENG_EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("LIAOCHENG_EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("LIAOCHENG_DEFAULT_FROM_EMAIL", "数字聊城 <noreply@localhost>")
+# The site's public address, for links in mails sent by background tasks (no request to take it from).
+PUBLIC_BASE_URL = env_str("LIAOCHENG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,
