@@ -15,6 +15,7 @@ from liaocheng.economy.services import ensure_demo_economy
 from liaocheng.exchange.services import sync_catalogue
 from liaocheng.geo.layers import ensure_demo_layers
 from liaocheng.registry.services import ensure_demo_registry
+from liaocheng.urban.components import ensure_demo_components
 from liaocheng.urban.demo import ensure_demo_cases
 from liaocheng.urban.services import load_classes as load_urban_classes
 
@@ -43,6 +44,7 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("人口与法人基础库样本 / population and legal-entity sample", _demo_registry),
         ("数据资源目录 / exchange catalogue", sync_catalogue),
         ("城市部件事件分类 / urban management classes", load_urban_classes),
+        ("城市部件普查 / component census", lambda: ensure_demo_components(settings.DEMO_COMPONENTS)),
         ("城市管理历史案卷 / a year of urban cases", _demo_cases),
     ]
     for i, (title, step) in enumerate(steps, 1):

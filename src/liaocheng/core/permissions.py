@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "urban.close": ("城管案卷结案", "close urban-management cases"),
     "urban.approve": ("审批退回、延期、挂账和作废", "approve returns, extensions, deferrals and voids"),
     "urban.manage_classes": ("维护部件事件分类", "maintain component and event classes"),
+    "urban.manage_components": ("维护城市部件普查数据", "maintain the city component census"),
     "emergency.view": ("查看应急事件", "view emergency incidents"),
     "emergency.take_calls": ("接警", "take emergency calls"),
     "emergency.dispatch": ("调度派警", "dispatch units to incidents"),
@@ -96,7 +97,7 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
     ),
     "urban_dispatcher": (_noop("城管派遣员"), ["urban.view_cases", "urban.dispatch"]),
     "urban_department": (_noop("城管专业部门处置人员"), ["urban.view_cases", "urban.handle"]),
-    "urban_admin": (_noop("城管分类管理员"), ["urban.view_cases", "urban.manage_classes"]),
+    "urban_admin": (_noop("城管分类管理员"), ["urban.view_cases", "urban.manage_classes", "urban.manage_components"]),
     # emergency linkage (应急联动)
     "emergency_call_taker": (_noop("应急接警员"), ["emergency.view", "emergency.take_calls"]),
     "emergency_dispatcher": (

@@ -6,7 +6,17 @@ from django.contrib import admin
 
 from liaocheng.core.admin import ReadOnlyAdmin
 
-from .models import Case, CaseEvent, CasePhoto, CaseRequest, MajorClass, MinorClass, Open311Client, Supervision
+from .models import (
+    Case,
+    CaseEvent,
+    CasePhoto,
+    CaseRequest,
+    Component,
+    MajorClass,
+    MinorClass,
+    Open311Client,
+    Supervision,
+)
 
 
 @admin.register(MajorClass)
@@ -57,3 +67,12 @@ class Open311ClientAdmin(ReadOnlyAdmin):
 
     list_display = ("name", "contact", "active")
     exclude = ("key_hash",)
+
+
+@admin.register(Component)
+class ComponentAdmin(ReadOnlyAdmin):
+    """The census is written through urban.components (import, update_component)."""
+
+    list_display = ("code", "minor_class", "name", "status", "county_code", "grid_code", "maintainer", "surveyed_on")
+    list_filter = ("status", "county_code", "minor_class")
+    search_fields = ("code", "name", "address")

@@ -250,10 +250,18 @@ class ReportResult:
 
 
 def report_case(
-    *, acting_user: Any, channel: str, class_code: str, lon: float, lat: float, datum: str = "gcj02",
-    description: str, address: str = "", photos: Iterable[Any] | None = None,
+    *, acting_user: Any, channel: str, class_code: str, lon: float | None = None, lat: float | None = None,
+    datum: str = "gcj02", description: str, address: str = "", photos: Iterable[Any] | None = None,
+    reporter: Any = None, component_code: str = "",
 ) -> ReportResult:
-    """Take in a report: locate its grid, find the responsible department, offer duplicates."""
+    """Take in a report: locate its grid, find the responsible department, offer duplicates.
+
+    ``reporter`` (optional): the account the report is made for when ``acting_user`` is a gateway principal
+    (``PublicReporter`` of the citizens' web form, ``urban.public``); it becomes ``reported_by``
+    (default: ``acting_user``). Permission is still checked for ``acting_user``.
+
+    ``component_code`` (optional): the census component (部件) reported on; its class becomes the case's class
+    (a class given must agree) and its point the case's point unless lon/lat are given."""
     if channel not in Channel.values:
         raise InvalidInput("来源应为监督员、公众、热线或领导批示",
                            "channel must be supervisor, public, hotline or leader", field="channel")
@@ -266,6 +274,13 @@ def report_case(
     address = (address or "").strip()
     if len(address) > 200:
         raise InvalidInput("地址不能超过 200 字", "address may be at most 200 characters", field="address")
+    component = None
+    if (component_code or "").strip():
+        from .components import for_report  # components imports this module
+
+        component, class_code, lon, lat, datum = for_report(component_code, class_code, lon, lat, datum)
+    if lon is None or lat is None:
+        raise InvalidInput("请先确定位置（定位或在地图上点选）", "the location is required", field="lon")
     minor = _get_class(class_code)
     point = geo_services.locate(lon, lat, input_datum=datum)
     loc = point.location
@@ -278,7 +293,8 @@ def report_case(
             minor_class=minor, channel=channel, description=description, address=address, lon=point.lon,
             lat=point.lat, grid_code=loc.grid_code, community_code=loc.community_code,
             township_code=loc.township_code, county_code=loc.county_code, department=department,
-            reported_by=_user_or_none(acting_user), reported_at=now,
+            reported_by=_user_or_none(acting_user if reporter is None else reporter), reported_at=now,
+            component=component,
         )
         case.number = f"CG{loc.county_code}{now.astimezone(timezone.get_default_timezone()):%Y%m%d}{case.pk:06d}"
         case.save(update_fields=["number"])
@@ -288,7 +304,8 @@ def report_case(
         _save_photos(case, event, PhotoKind.BEFORE, checked, acting_user, now)
         audit.record(actor=acting_user, action="urban.report", object_type="urban.Case", object_id=case.pk,
                      after={**_case_snapshot(case), "number": case.number, "class": minor.full_code,
-                            "channel": channel, "grid_code": case.grid_code},
+                            "channel": channel, "grid_code": case.grid_code,
+                            **({"component": component.code} if component else {})},
                      division_code=case.grid_code)
     return ReportResult(case, find_duplicates(case))
 

@@ -7,7 +7,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from . import services
+from . import public, services
 
 log = logging.getLogger(__name__)
 
@@ -18,4 +18,13 @@ def escalate_overdue_cases() -> services.EscalationResult:
     result = services.escalate_overdue()
     if result.warned or result.escalated:
         log.info("urban escalation: %d warned, %d escalated", result.warned, result.escalated)
+    return result
+
+
+@db_periodic_task(crontab(minute="7"))
+def send_subscription_digests() -> public.DigestResult:
+    """Every hour: mail each confirmed area subscription the new reports and closures since its last mail."""
+    result = public.send_digests()
+    if result.sent or result.failed:
+        log.info("urban digests: %d sent, %d failed", result.sent, result.failed)
     return result

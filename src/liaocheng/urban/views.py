@@ -320,11 +320,14 @@ def report(request: HttpRequest) -> HttpResponse:
     partial = bool(request.headers.get("X-Urban-Report"))
     try:
         datum = "wgs84" if post.get("datum") == "wgs84" else "gcj02"
+        component_code = post.get("component_code", "").strip()  # a picked census component (optional)
+        located = bool(post.get("lon") or post.get("lat")) or not component_code  # else: the component's point
         result = services.report_case(
             acting_user=request.user, channel="supervisor", class_code=post.get("class_code", ""),
-            lon=_float(post.get("lon"), "lon"), lat=_float(post.get("lat"), "lat"), datum=datum,
+            lon=_float(post.get("lon"), "lon") if located else None,
+            lat=_float(post.get("lat"), "lat") if located else None, datum=datum,
             description=post.get("description", ""), address=post.get("address", ""),
-            photos=request.FILES.getlist("photos"),
+            photos=request.FILES.getlist("photos"), component_code=component_code,
         )
     except PermissionDenied as exc:
         return render(request, "urban/_report_result.html" if partial else "urban/report.html",

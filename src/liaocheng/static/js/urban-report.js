@@ -123,6 +123,9 @@
     ["class_code", "lon", "lat", "datum", "address", "description"].forEach(function (name) {
       fields[name] = form.elements[name].value;
     });
+    if (form.elements.component_code) {
+      fields.component_code = form.elements.component_code.value;  // a census component picked (optional)
+    }
     var photos = total <= MAX_DRAFT_PHOTO_BYTES ? Promise.all(files.map(fileToDataURL)) : Promise.resolve(null);
     return photos.then(function (list) {
       return { fields: fields, photos: list || [], photosDropped: list === null && files.length > 0, files: files };

@@ -14,5 +14,8 @@ register = template.Library()
 @register.simple_tag
 def urban_rights(user: Any) -> dict[str, bool]:
     if not access.is_staff_user(user):
-        return {"view": False, "report": False}
-    return {"view": access.has_perm(user, "urban.view_cases"), "report": access.has_perm(user, "urban.report")}
+        return {"view": False, "report": False, "components": False, "manage_components": False}
+    view = access.has_perm(user, "urban.view_cases")
+    return {"view": view, "report": access.has_perm(user, "urban.report"),
+            "components": view,  # the component census (部件) pages
+            "manage_components": access.has_perm(user, "urban.manage_components")}

@@ -38,10 +38,14 @@ class FakeEmergencyCentre:
 
 @pytest.fixture
 def centre() -> Iterator[FakeEmergencyCentre]:
+    previous = handoff.current_receiver()  # the emergency app's own receiver, restored for later tests
     fake = FakeEmergencyCentre()
     handoff.register_receiver(fake)
     yield fake
-    handoff.unregister_receiver()
+    if previous is None:
+        handoff.unregister_receiver()
+    else:
+        handoff.register_receiver(previous)
 
 
 def test_collapse_with_injuries_is_handed_over_and_recorded(urban: dict[str, Any], centre: FakeEmergencyCentre) -> None:
