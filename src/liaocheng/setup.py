@@ -12,6 +12,8 @@ from liaocheng.core import services as core_services
 from liaocheng.core.demo import DemoAccount, ensure_demo_accounts
 from liaocheng.core.progress import console, progress_reporter
 from liaocheng.economy.services import ensure_demo_economy
+from liaocheng.emergency.demo import ensure_demo_resources
+from liaocheng.emergency.intake import load_incident_types
 from liaocheng.exchange.services import sync_catalogue
 from liaocheng.geo.layers import ensure_demo_layers
 from liaocheng.registry.services import ensure_demo_registry
@@ -46,6 +48,8 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("城市部件事件分类 / urban management classes", load_urban_classes),
         ("城市部件普查 / component census", lambda: ensure_demo_components(settings.DEMO_COMPONENTS)),
         ("城市管理历史案卷 / a year of urban cases", _demo_cases),
+        ("突发事件分类与响应预案 / incident types and response plans", load_incident_types),
+        ("应急救援力量与资源 / emergency units, stations and resources", ensure_demo_resources),
     ]
     for i, (title, step) in enumerate(steps, 1):
         console.print(f"[bold]{i}/{len(steps) + 1}[/bold] {title}")

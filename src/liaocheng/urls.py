@@ -15,5 +15,8 @@ urlpatterns = [
     path("", include("liaocheng.urban.urls")),
     path("", include("liaocheng.urban.public_urls")),
     path("", include("liaocheng.urban.component_urls")),
+    path("", include("liaocheng.emergency.warning_urls")),
+    path("", include("liaocheng.emergency.urls")),
+    path("", include("liaocheng.emergency.dispatch_urls")),
     path("", include("liaocheng.core.urls")),
 ]
