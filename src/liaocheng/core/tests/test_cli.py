@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from liaocheng.core.demo import DEMO_ACCOUNTS
+
 ROOT = Path(__file__).resolve().parents[4]
 
 
@@ -75,7 +77,7 @@ def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path, first_demo
     )
     counts = _cli(env, "shell", "-c", script)
     divisions, grids, users, persons, entities = map(int, counts.stdout.strip().splitlines()[-1].split())
-    assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == 6
+    assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == len(DEMO_ACCOUNTS)
     assert (persons, entities) == (3000, 300)
     cases = _cli(env, "shell", "-c", "from liaocheng.urban.models import Case; print(Case.objects.count())")
     assert int(cases.stdout.strip().splitlines()[-1]) == 500
