@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from liaocheng.core.api import router as core_router
 from liaocheng.core.errors import DomainError
 from liaocheng.economy.api import router as economy_router
+from liaocheng.emergency.api import router as emergency_router
 from liaocheng.exchange.api import router as exchange_router
 from liaocheng.geo.api import router as geo_router
 from liaocheng.registry.api import router as registry_router
@@ -26,6 +27,7 @@ api.add_router("/geo", geo_router)
 api.add_router("/registry", registry_router)
 api.add_router("/exchange", exchange_router)
 api.add_router("/economy", economy_router)
+api.add_router("/emergency", emergency_router)
 
 
 @api.exception_handler(DomainError)

@@ -13,6 +13,7 @@ from liaocheng.core.demo import DemoAccount, ensure_demo_accounts
 from liaocheng.core.progress import console, progress_reporter
 from liaocheng.economy.services import ensure_demo_economy
 from liaocheng.emergency.demo import ensure_demo_resources
+from liaocheng.emergency.history import ensure_demo_incidents
 from liaocheng.emergency.intake import load_incident_types
 from liaocheng.exchange.services import sync_catalogue
 from liaocheng.geo.layers import ensure_demo_layers
@@ -34,6 +35,11 @@ def _demo_cases() -> None:
         ensure_demo_cases(settings.DEMO_CASES, progress=report)
 
 
+def _demo_incidents() -> None:
+    with progress_reporter() as report:
+        ensure_demo_incidents(settings.DEMO_INCIDENTS, progress=report)
+
+
 def prepare_demo() -> list[tuple[DemoAccount, str]]:
     """Migrate and load the city profile and every app's demo data. Idempotent."""
     steps: list[Step] = [
@@ -50,6 +56,7 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("城市管理历史案卷 / a year of urban cases", _demo_cases),
         ("突发事件分类与响应预案 / incident types and response plans", load_incident_types),
         ("应急救援力量与资源 / emergency units, stations and resources", ensure_demo_resources),
+        ("一年的应急事件 / a year of emergency incidents", _demo_incidents),
     ]
     for i, (title, step) in enumerate(steps, 1):
         console.print(f"[bold]{i}/{len(steps) + 1}[/bold] {title}")

@@ -18,5 +18,7 @@ urlpatterns = [
     path("", include("liaocheng.emergency.warning_urls")),
     path("", include("liaocheng.emergency.urls")),
     path("", include("liaocheng.emergency.dispatch_urls")),
+    path("", include("liaocheng.emergency.metrics_urls")),
+    path("", include("liaocheng.emergency.resource_urls")),
     path("", include("liaocheng.core.urls")),
 ]

@@ -36,7 +36,7 @@ from liaocheng.core.permissions import CITY_CODE
 from liaocheng.core.web import staff_required
 from liaocheng.geo.models import Division
 
-from . import intake
+from . import eido, intake
 from .models import (
     Call,
     Incident,
@@ -299,6 +299,18 @@ def _incident_context(request: HttpRequest, incident: Incident, **extra: Any) ->
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     incident = _incident_or_404(request.user, number)
     return render(request, "emergency/incident_detail.html", _incident_context(request, incident))
+
+
+@staff_required
+@never_cache
+@require_GET
+def incident_eido(request: HttpRequest, number: str) -> HttpResponse:
+    """The incident as a NENA EIDO JSON download (caller data only with ``core.view_personal_data``)."""
+    incident = _incident_or_404(request.user, number)
+    response = HttpResponse(eido.dumps(eido.incident_to_eido(incident, viewer=request.user)),
+                            content_type=f"{eido.MEDIA_TYPE}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="EIDO-{incident.number}.json"'
+    return response
 
 
 def _transfer_of(incident: Incident, value: str | None) -> Transfer:

@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("emergency/incidents/", intake_views.incident_list, name="incidents"),
     path("emergency/incidents/<str:number>/", intake_views.incident_detail, name="incident"),
     path("emergency/incidents/<str:number>/act/", intake_views.incident_action, name="incident_action"),
+    path("emergency/incidents/<str:number>/eido.json", intake_views.incident_eido, name="incident_eido"),
     path("emergency/types/", intake_views.type_list, name="types"),
 ]

@@ -173,6 +173,8 @@ DEMO_ENTITIES = env_int("LIAOCHENG_DEMO_ENTITIES", 10_000)
 DEMO_CASES = env_int("LIAOCHENG_DEMO_CASES", 20_000)
 # Surveyed city components (部件普查: lamps, manhole covers, bins, ...) along the streets of the county seats.
 DEMO_COMPONENTS = env_int("LIAOCHENG_DEMO_COMPONENTS", 5_000)
+# Historical emergency incidents (a year across the city, closed) for the response-metrics pages.
+DEMO_INCIDENTS = env_int("LIAOCHENG_DEMO_INCIDENTS", 15_000)
 
 # --- e-mail (area subscriptions of the public case pages) --------------------------------------
 # The embedded default writes each mail as a file under var/mail (no mail server needed); production

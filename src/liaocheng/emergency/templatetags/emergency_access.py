@@ -13,7 +13,7 @@ register = template.Library()
 
 @register.simple_tag
 def emergency_rights(user: Any) -> dict[str, bool]:
+    perms = ("view", "take_calls", "dispatch", "update_units", "manage_resources", "view_metrics")
     if not access.is_staff_user(user):
-        return {"view": False, "take_calls": False}
-    return {"view": access.has_perm(user, "emergency.view"),
-            "take_calls": access.has_perm(user, "emergency.take_calls")}
+        return dict.fromkeys(perms, False)
+    return {p: access.has_perm(user, f"emergency.{p}") for p in perms}
