@@ -22,6 +22,24 @@
   var marker = null;
   var seq = 0;
 
+  // The call is answered when the call-taker starts on the form, not when the console page was loaded
+  // (a console left open would otherwise inflate answer-to-dispatch times). The time is the server's
+  // clock at page load plus the time elapsed here, so a wrong clock on this PC does not matter.
+  var answeredEl = document.getElementById("answered_at");
+  var loadedAt = Date.now();
+  function markAnswered() {
+    if (!answeredEl || !answeredEl.dataset.serverNow) {
+      return;
+    }
+    var base = Date.parse(answeredEl.dataset.serverNow);
+    if (!isNaN(base)) {
+      answeredEl.value = new Date(base + (Date.now() - loadedAt)).toISOString();
+    }
+    delete answeredEl.dataset.serverNow;
+  }
+  form.addEventListener("focusin", markAnswered);
+  form.addEventListener("input", markAnswered);
+
   function loadNearby() {
     if (!lonEl.value || !latEl.value) {
       return;
