@@ -55,7 +55,7 @@ from .models import (
 PAGE_SIZE = 30
 
 EVENT_LABELS = {
-    "create": gettext_lazy("立案"), "call": gettext_lazy("来电"), "notify": gettext_lazy("通知值班领导"),
+    "create": gettext_lazy("创建事件"), "call": gettext_lazy("来电"), "notify": gettext_lazy("通知值班领导"),
     "classify": gettext_lazy("更改分类或级别"), "merged": gettext_lazy("合并到其他事件"),
     "merge_in": gettext_lazy("合并其他事件"), "split": gettext_lazy("拆分出子事件"),
     "split_from": gettext_lazy("由事件拆分"), "link": gettext_lazy("关联事件"), "unlink": gettext_lazy("取消关联"),
