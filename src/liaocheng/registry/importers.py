@@ -49,6 +49,7 @@ from liaocheng.core.crypto import blind_index, encrypt
 from liaocheng.core.errors import InvalidInput, NotFound
 from liaocheng.core.models import Department
 from liaocheng.core.permissions import CITY_CODE
+from liaocheng.core.tabular import map_header
 
 from . import services
 from .models import (
@@ -70,7 +71,6 @@ from .validation import (
     RowProblem,
     clean_entity_row,
     clean_person_row,
-    normalise_header,
 )
 
 BATCH_SIZE = 10_000
@@ -221,29 +221,6 @@ def open_source(path: Path, info: FileInfo) -> Iterator[Source]:
                 yield n, cells
 
         yield Source(header, csv_rows(), encoding, position=lambda: counter["n"])
-
-
-def map_header(header: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> dict[str, int]:
-    """Canonical field name -> column index. Refuses (naming them) missing required or duplicated columns."""
-    by_alias = {normalise_header(alias): fld for fld, aliases in columns.items() for alias in aliases}
-    index: dict[str, int] = {}
-    duplicated: list[str] = []
-    for i, name in enumerate(header):
-        fld = by_alias.get(normalise_header(name))
-        if fld is None:
-            continue
-        if fld in index:
-            duplicated.append(str(name))
-        index[fld] = i
-    if duplicated:
-        raise InvalidInput(f"列重复：{'、'.join(duplicated)}", f"duplicated columns: {', '.join(duplicated)}",
-                           field="header", row=1)
-    missing = [f for f in required if f not in index]
-    if missing:
-        zh = "、".join(f"{columns[f][0]}（{f}）" for f in missing)
-        raise InvalidInput(f"缺少必需的列：{zh}", f"missing required columns: {', '.join(missing)}", field="header",
-                           row=1, code="missing_columns")
-    return index
 
 
 # --- preparing batches (no database access: this runs in worker processes) --------------------------------------

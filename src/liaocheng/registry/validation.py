@@ -21,6 +21,7 @@ from stdnum.cn import ric
 
 from liaocheng.core.errors import DomainError, InvalidInput
 from liaocheng.core.identity import CreditCode, clean_credit_code, clean_id_number, clean_phone
+from liaocheng.core.tabular import normalise_header  # noqa: F401  (part of this module's interface)
 
 from . import codes
 
@@ -67,8 +68,6 @@ ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
 ENTITY_REQUIRED = ("credit_code", "name")
 
 
-def normalise_header(value: Any) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(value or "").replace("\ufeff", "").strip().lower())
 
 
 # --- problems ---------------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ from liaocheng.core import access, audit
 from liaocheng.core.errors import DomainError, InvalidInput, NotFound
 from liaocheng.core.models import Department
 from liaocheng.core.permissions import CITY_CODE
+from liaocheng.core.tabular import map_header, normalise_header
 from liaocheng.geo import datum as geo_datum
 from liaocheng.geo import services as geo_services
 from liaocheng.geo.locator import Location
@@ -150,11 +151,7 @@ class ImportResult:
         return self.created + self.updated
 
 
-def _normalise(name: Any) -> str:
-    return " ".join(str(name or "").replace("\ufeff", "").replace("_", " ").replace("-", " ").split()).lower()
-
-
-_ALIAS = {_normalise(alias): fld for fld, aliases in COLUMNS.items() for alias in aliases}
+_ALIAS = {normalise_header(alias): fld for fld, aliases in COLUMNS.items() for alias in aliases}
 
 
 def _canonical_keys(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,7 +160,7 @@ def _canonical_keys(raw: Mapping[str, Any]) -> dict[str, Any]:
         if key.startswith("_"):
             out[key] = value
             continue
-        fld = _ALIAS.get(_normalise(key))
+        fld = _ALIAS.get(normalise_header(key))
         if fld is not None and fld not in out:
             out[fld] = value
     return out
@@ -209,23 +206,7 @@ def parse_components_csv(file: Any) -> list[dict[str, Any]]:
         header = next(reader, [])
     except csv.Error as exc:
         raise InvalidInput(f"表头无法解析：{exc}", f"cannot parse the header: {exc}", field="header", row=1) from exc
-    index: dict[str, int] = {}
-    duplicated: list[str] = []
-    for i, name in enumerate(header):
-        fld = _ALIAS.get(_normalise(name))
-        if fld is None:
-            continue
-        if fld in index:
-            duplicated.append(str(name))
-        index[fld] = i
-    if duplicated:
-        raise InvalidInput(f"列重复：{'、'.join(duplicated)}", f"duplicated columns: {', '.join(duplicated)}",
-                           field="header", row=1)
-    missing = [f for f in REQUIRED if f not in index]
-    if missing:
-        raise InvalidInput(f"缺少必需的列：{'、'.join(COLUMNS[f][1] + '（' + f + '）' for f in missing)}",
-                           f"missing required columns: {', '.join(missing)}", field="header", row=1,
-                           code="missing_columns")
+    index = map_header(header, COLUMNS, REQUIRED, label=lambda f: COLUMNS[f][1])
     rows: list[dict[str, Any]] = []
     rownum = 1
     while True:
