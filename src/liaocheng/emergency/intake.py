@@ -15,8 +15,8 @@ Decisions (ADR 0008):
   address alone is refused, the call-taker picks the point on the map while the caller describes it.
 - Duty leaders are notified (a ``notify`` timeline event and an audit record listing them) when an incident
   is opened at, or raised to, severity Ⅰ/Ⅱ/Ⅲ: the users holding ``emergency_duty_leader`` whose scope
-  covers the incident's centre (the county's and the city's leaders). No message is sent from here; the
-  console and the incident page show the event.
+  covers the incident's centre (the county's and the city's leaders). Once the change is committed the
+  worker e-mails those who have an address (``tasks.send_duty_leader_notice``).
 """
 
 from __future__ import annotations
@@ -369,6 +369,14 @@ def _notify_leaders(incident: Incident, actor: Any, now: dt.datetime, reason: st
     timeline.record_event(incident, "notify", actor=actor, note=note, data=data, at=now)
     audit.record(actor=actor, action="emergency.notify_leaders", object_type="emergency.Incident",
                  object_id=incident.number, after=data, division_code=incident.grid_code)
+    if leaders:  # delivered by the worker once the incident is committed (e-mail to those with an address)
+        from .tasks import send_duty_leader_notice
+
+        subject = f"[应急联动] {level} {incident.incident_type.name} {incident.number}"
+        body = (f"{incident.summary}\n{incident.address or ''}\n{note}\n"
+                f"{now.astimezone(timezone.get_default_timezone()):%Y-%m-%d %H:%M}")
+        usernames, number = [x.username for x in leaders], incident.number
+        transaction.on_commit(lambda: send_duty_leader_notice(number, usernames, subject, body))
 
 
 def _should_notify(old: int | None, new: int) -> bool:

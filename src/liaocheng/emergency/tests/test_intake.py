@@ -193,8 +193,15 @@ def test_a_second_call_nearby_is_offered_and_attached(em: dict[str, Any]) -> Non
     assert list(first.events.values_list("action", flat=True)) == ["create", "call", "call", "call"]
 
 
-def test_serious_incidents_notify_the_duty_leaders_of_the_centre(em: dict[str, Any]) -> None:
-    inc = call(em["taker"], severity=2).incident
+def test_serious_incidents_notify_the_duty_leaders_of_the_centre(
+        em: dict[str, Any], django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]) -> None:
+    em["leader"].email = "wang.duty@liaocheng.example"
+    em["leader"].save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        inc = call(em["taker"], severity=2).incident
+    [mail] = mailoutbox  # only the county leader has an address
+    assert mail.to == ["wang.duty@liaocheng.example"] and inc.number in mail.subject
+    assert f"/emergency/incidents/{inc.number}/" in mail.body
     event = inc.events.get(action="notify")
     names = {x["username"] for x in event.data["leaders"]}
     assert names == {"e_leader", "e_leader_city"}  # the county's and the city's, not 莘县's
