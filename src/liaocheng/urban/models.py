@@ -168,6 +168,15 @@ class Case(models.Model):
         ordering = ["-reported_at"]
         verbose_name = _("案卷")
         verbose_name_plural = _("案卷")
+        indexes = [
+            # evaluation: cases with any of their dates in a range (the planner ORs the ranges; due_at has one)
+            models.Index(fields=["reported_at"], name="urban_case_reported"),
+            models.Index(fields=["filed_at"], name="urban_case_filed"),
+            models.Index(fields=["dispatched_at"], name="urban_case_dispatched"),
+            models.Index(fields=["closed_at"], name="urban_case_closed"),
+            # duplicate search at intake: same class within a small latitude/longitude box
+            models.Index(fields=["minor_class", "lat", "lon"], name="urban_case_class_latlon"),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
@@ -191,6 +200,10 @@ class CaseEvent(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("案卷环节")
         verbose_name_plural = _("案卷环节")
+        indexes = [
+            # evaluation: the few cases ever returned to the centre (correct-dispatch rate)
+            models.Index(fields=["case"], condition=models.Q(action="approve_return"), name="urban_event_returned"),
+        ]
 
 
 class RequestKind(models.TextChoices):

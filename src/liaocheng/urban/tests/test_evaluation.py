@@ -74,6 +74,25 @@ def test_figures_per_department_and_county(data: dict[str, Any]) -> None:
     assert dept.avg_handling_hours == 2.0
 
 
+def test_a_case_closed_early_counts_on_time_in_the_period_it_closed(urban: dict[str, Any]) -> None:  # noqa: F811
+    u = urban
+    lon, lat = point_in()
+    with at(16):  # dispatched at 16:00 on Wednesday: 4 working hours run into Thursday morning
+        case = services.report_case(acting_user=u["supervisor"], channel="supervisor", class_code="E0102",
+                                    lon=lon, lat=lat, description="路边有暴露垃圾").case
+        services.transition(case, "file", acting_user=u["intake"])
+        services.transition(case, "dispatch", acting_user=u["dispatcher"])
+    case.refresh_from_db()
+    assert case.due_at is not None and case.due_at.astimezone(TZ).date() == DAY + dt.timedelta(1)
+    close(u, case, 17, 25)  # closed the same evening, before the deadline
+    [today] = evaluation.evaluate(acting_user=u["admin"], group_by="county", start=DAY, end=DAY)
+    assert (today.due, today.closed, today.closed_on_time, today.on_time_rate) == (1, 1, 1, 100.0)
+    # counted once: not again on the day of its deadline
+    [deadline_day] = evaluation.evaluate(acting_user=u["admin"], group_by="county", start=DAY + dt.timedelta(1),
+                                         end=DAY + dt.timedelta(1))
+    assert (deadline_day.due, deadline_day.closed_on_time, deadline_day.on_time_rate) == (0, 0, None)
+
+
 def test_scope_county_user_sees_only_their_county(data: dict[str, Any]) -> None:
     rows = evaluation.evaluate(acting_user=data["other"], group_by="county", start=DAY, end=DAY)
     assert [r.key for r in rows] == [DCF]
