@@ -381,7 +381,9 @@ def _labels(group_by: str, keys: list[Any]) -> dict[Any, str]:
             "code", "valid_to", "name"), key=lambda r: (r[1] is None, r[1] or dt.date.min)):
         divisions[code] = name
     if group_by == "centre":
-        return {k: _("市级指挥中心") if k == CITY_CODE else f"{divisions.get(k, k)}{_('指挥中心')}" for k in present}
+        city = _("市级指挥中心")
+        return {k: city if k == CITY_CODE else _("%(division)s指挥中心") % {"division": divisions.get(k, k)}
+                for k in present}
     return {k: divisions.get(k, k) for k in present}
 
 
@@ -461,9 +463,9 @@ def build_report(*, acting_user: Any, start: dt.date, end: dt.date, group_by: st
 def headers() -> list[str]:
     cols = [_("名称"), _("编码"), _("事件数"), _("来电数"), _("已派警"), _("已到场")]
     for name in METRICS.values():
-        cols += [f"{name} P{p}（{_('秒')}）" for p in PERCENTILES]
+        cols += [_("%(metric)s P%(p)s（秒）") % {"metric": name, "p": p} for p in PERCENTILES]
     for t in TARGETS:
-        cols.append(f"{t.label}（≥{t.share_percent:g}%）{_('达标率')}(%)")
+        cols.append(_("%(target)s（≥%(share)s%%）达标率(%%)") % {"target": t.label, "share": f"{t.share_percent:g}"})
     return cols
 
 

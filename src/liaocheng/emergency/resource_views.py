@@ -145,7 +145,8 @@ def _points(tab: str, qs: QuerySet[Any]) -> list[dict[str, Any]]:
     labels = dict(UnitType.choices) if tab == "units" else dict(FixedResourceKind.choices)
     for row in qs[:MAP_LIMIT]:
         if tab == "stations":
-            info, kind, url = f"{row.department.name} · {row.n_units} {_('个力量')}", "station", reverse(
+            info = _("%(department)s · %(count)s 个力量") % {"department": row.department.name, "count": row.n_units}
+            kind, url = "station", reverse(
                 "emergency_resources:station", kwargs={"pk": row.pk})
             name = row.name
         elif tab == "units":

@@ -206,7 +206,7 @@ def get_area(code: str) -> Area:
         if grid is None:
             raise NotFound("区域代码不存在", "unknown area code", field="area")
         names = division_names([code[:6], code[:9], code[:12]])
-        return Area(code, f"{_full_name(code, names)} {gettext('网格')} {code}".strip(), "grid")
+        return Area(code, gettext("%(area)s 网格 %(code)s") % {"area": _full_name(code, names), "code": code}, "grid")
     division = Division.objects.filter(code=code, valid_to__isnull=True).first()
     if division is None:
         raise NotFound("区域代码不存在", "unknown area code", field="area")
