@@ -51,6 +51,15 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "emergency.draft_warning": ("起草预警信息", "draft public warnings"),
     "emergency.issue_warning": ("审批发布预警信息", "approve and issue public warnings"),
     "emergency.view_metrics": ("查看响应时效统计", "view response metrics"),
+    "egov.manage_items": ("维护本部门政务服务事项", "maintain the department's service items"),
+    "egov.publish_items": ("发布政务服务事项", "publish service items"),
+    "egov.accept": ("受理办件", "accept or refuse applications"),
+    "egov.review": ("审查办件", "review cases"),
+    "egov.decide": ("审批决定", "decide on cases"),
+    "egov.issue": ("制证发证", "issue licences and certificates"),
+    "egov.supervise": ("电子监察", "supervise approvals"),
+    "egov.publish_documents": ("发布政府信息", "publish government information"),
+    "egov.answer_requests": ("办理依申请公开", "answer disclosure requests"),
 }
 
 _REGISTRY_ALL = [p for p in PERMISSIONS if p.startswith("registry.")]
@@ -98,6 +107,15 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
     "urban_dispatcher": (_noop("城管派遣员"), ["urban.view_cases", "urban.dispatch"]),
     "urban_department": (_noop("城管专业部门处置人员"), ["urban.view_cases", "urban.handle"]),
     "urban_admin": (_noop("城管分类管理员"), ["urban.view_cases", "urban.manage_classes", "urban.manage_components"]),
+    # e-government service hall (网上办事大厅)
+    "egov_item_admin": (_noop("政务服务事项管理员"), ["egov.manage_items"]),
+    "egov_catalogue_admin": (_noop("事项目录发布管理员"), ["egov.manage_items", "egov.publish_items"]),
+    "egov_intake": (_noop("窗口受理人员"), ["egov.accept"]),
+    "egov_reviewer": (_noop("审查人员"), ["egov.review"]),
+    "egov_approver": (_noop("审批负责人"), ["egov.review", "egov.decide"]),
+    "egov_issuer": (_noop("制证发证人员"), ["egov.issue"]),
+    "egov_supervisor": (_noop("电子监察人员"), ["egov.supervise"]),
+    "egov_disclosure_officer": (_noop("政府信息公开工作人员"), ["egov.publish_documents", "egov.answer_requests"]),
     # emergency linkage (应急联动)
     "emergency_call_taker": (_noop("应急接警员"), ["emergency.view", "emergency.take_calls"]),
     "emergency_dispatcher": (

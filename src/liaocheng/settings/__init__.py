@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "liaocheng.economy",
     "liaocheng.urban",
     "liaocheng.emergency",
+    "liaocheng.egov",
 ]
 
 MIDDLEWARE = [
