@@ -12,6 +12,8 @@ from liaocheng.core import services as core_services
 from liaocheng.core.demo import DemoAccount, ensure_demo_accounts
 from liaocheng.core.progress import console, progress_reporter
 from liaocheng.economy.services import ensure_demo_economy
+from liaocheng.egov.catalogue import ensure_demo_catalogue
+from liaocheng.egov.disclosure_demo import ensure_demo_documents
 from liaocheng.emergency.demo import ensure_demo_resources
 from liaocheng.emergency.history import ensure_demo_incidents
 from liaocheng.emergency.intake import load_incident_types
@@ -57,6 +59,8 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("突发事件分类与响应预案 / incident types and response plans", load_incident_types),
         ("应急救援力量与资源 / emergency units, stations and resources", ensure_demo_resources),
         ("一年的应急事件 / a year of emergency incidents", _demo_incidents),
+        ("政务服务事项类型与目录 / service item types and catalogue", ensure_demo_catalogue),
+        ("政府信息公开文件 / government documents", lambda: ensure_demo_documents(settings.DEMO_DOCUMENTS)),
     ]
     for i, (title, step) in enumerate(steps, 1):
         console.print(f"[bold]{i}/{len(steps) + 1}[/bold] {title}")

@@ -20,5 +20,9 @@ urlpatterns = [
     path("", include("liaocheng.emergency.dispatch_urls")),
     path("", include("liaocheng.emergency.metrics_urls")),
     path("", include("liaocheng.emergency.resource_urls")),
+    path("", include("liaocheng.egov.catalogue_urls")),
+    path("", include("liaocheng.egov.disclosure_urls")),
+    path("", include("liaocheng.egov.supervision_urls")),
+    path("", include("liaocheng.egov.application_urls")),
     path("", include("liaocheng.core.urls")),
 ]

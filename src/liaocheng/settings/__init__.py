@@ -172,6 +172,8 @@ DEMO_RESIDENTS = env_int("LIAOCHENG_DEMO_RESIDENTS", 100_000)
 DEMO_ENTITIES = env_int("LIAOCHENG_DEMO_ENTITIES", 10_000)
 # Historical urban-management cases (a year across the city) for the evaluation pages.
 DEMO_CASES = env_int("LIAOCHENG_DEMO_CASES", 20_000)
+# Published government documents (政府信息公开) of the city and county departments, with their search index.
+DEMO_DOCUMENTS = env_int("LIAOCHENG_DEMO_DOCUMENTS", 5_000)
 # Surveyed city components (部件普查: lamps, manhole covers, bins, ...) along the streets of the county seats.
 DEMO_COMPONENTS = env_int("LIAOCHENG_DEMO_COMPONENTS", 5_000)
 # Historical emergency incidents (a year across the city, closed) for the response-metrics pages.

@@ -29,6 +29,7 @@ def _env(var_dir: Path) -> dict[str, str]:
         "LIAOCHENG_DEMO_RESIDENTS": "3000",
         "LIAOCHENG_DEMO_ENTITIES": "300",
         "LIAOCHENG_DEMO_CASES": "500",
+        "LIAOCHENG_DEMO_DOCUMENTS": "300",
         "LIAOCHENG_DEMO_COMPONENTS": "300",
         "LIAOCHENG_DEMO_INCIDENTS": "300",
     })
