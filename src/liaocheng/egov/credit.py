@@ -21,7 +21,6 @@ signals: the receiver is an explicit, typed dependency.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,6 +29,7 @@ from django.utils import timezone
 
 from liaocheng.core import identity
 from liaocheng.core.errors import Conflict, DomainError
+from liaocheng.core.interfaces import ReceiverSlot
 
 from .models import Application, Case, CreditRule
 
@@ -127,32 +127,26 @@ class StubCreditReceiver:
         return CreditResult(False, [], "stub")
 
 
-_lock = threading.Lock()
-_receiver: CreditReceiver | None = None
+_slot: ReceiverSlot[CreditReceiver] = ReceiverSlot(
+    CreditReceiver, "a CreditReceiver needs a name and a check(query) method")
 
 
 def register_receiver(receiver: CreditReceiver) -> None:
     """Install the credit receiver (one per process; a second registration replaces the first)."""
-    if not isinstance(receiver, CreditReceiver):
-        raise TypeError("a CreditReceiver needs a name and a check(query) method")
-    global _receiver
-    with _lock:
-        _receiver = receiver
+    _slot.register(receiver)
 
 
 def unregister_receiver() -> None:
-    global _receiver
-    with _lock:
-        _receiver = None
+    _slot.unregister()
 
 
 def current_receiver() -> CreditReceiver | None:
-    return _receiver
+    return _slot.current()
 
 
 def check(query: CreditQuery) -> tuple[str, CreditResult]:
     """Ask the receiver; returns (receiver name, result)."""
-    receiver = _receiver
+    receiver = _slot.current()
     if receiver is None:
         raise NoReceiver()
     result = receiver.check(query)

@@ -21,11 +21,11 @@ receiver is an explicit, typed dependency.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from liaocheng.core.errors import Conflict
+from liaocheng.core.interfaces import ReceiverSlot
 
 __all__ = [
     "EmergencyReceiver",
@@ -96,32 +96,26 @@ class ReceiverUnavailable(Conflict):
         super().__init__(detail_zh, detail_en, field="action")
 
 
-_lock = threading.Lock()
-_receiver: EmergencyReceiver | None = None
+_slot: ReceiverSlot[EmergencyReceiver] = ReceiverSlot(
+    EmergencyReceiver, "an EmergencyReceiver needs a name and a receive(referral) method")
 
 
 def register_receiver(receiver: EmergencyReceiver) -> None:
     """Install the receiver of hand-offs (one per process; a second registration replaces the first)."""
-    if not isinstance(receiver, EmergencyReceiver):
-        raise TypeError("an EmergencyReceiver needs a name and a receive(referral) method")
-    global _receiver
-    with _lock:
-        _receiver = receiver
+    _slot.register(receiver)
 
 
 def unregister_receiver() -> None:
-    global _receiver
-    with _lock:
-        _receiver = None
+    _slot.unregister()
 
 
 def current_receiver() -> EmergencyReceiver | None:
-    return _receiver
+    return _slot.current()
 
 
 def deliver(referral: EmergencyReferral) -> tuple[str, str]:
     """Hand ``referral`` to the receiver; returns (receiver name, incident reference)."""
-    receiver = _receiver
+    receiver = _slot.current()
     if receiver is None:
         raise NoReceiver()
     reference = receiver.receive(referral)
