@@ -41,9 +41,10 @@ from liaocheng.core.errors import Conflict, InvalidInput, NotFound
 from liaocheng.core.models import Department, Level, RoleGrant
 from liaocheng.core.permissions import CITY_CODE, in_scope
 from liaocheng.geo import services as geo_services
+from liaocheng.geo.datum import distance_m
 from liaocheng.geo.locator import Location
 
-from . import timeline, types_data
+from . import recommend, timeline, types_data
 from .models import (
     Call,
     Incident,
@@ -227,16 +228,9 @@ def owning_kind_of(itype: IncidentType) -> str:
 
 
 def response_plan_for(incident_type: IncidentType, severity: int | None) -> ResponsePlan | None:
-    """The most specific plan: own code at this level, own code any level, then the parents' the same way."""
-    chain = type_chain(incident_type)
-    plans = {(p.incident_type_id, p.severity): p
-             for p in ResponsePlan.objects.filter(incident_type__in=[t.pk for t in chain])}
-    for node in chain:
-        for level in ((severity, None) if severity is not None else (None,)):
-            plan = plans.get((node.pk, level))
-            if plan is not None:
-                return plan
-    return None
+    """The most specific plan: own code at this level, own code any level, then the parents' the same way
+    (one resolver for intake and dispatch: ``recommend.response_plan_for``)."""
+    return recommend.response_plan_for(incident_type, severity)
 
 
 def response_needs(incident_type: IncidentType, severity: int | None) -> dict[str, int]:
@@ -384,13 +378,6 @@ def _should_notify(old: int | None, new: int) -> bool:
 
 
 # --- calls and incidents -----------------------------------------------------------------------------------
-
-def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
-    dlat, dlon = rlat2 - rlat1, math.radians(lon2 - lon1)
-    h = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(h))
-
 
 def normalise_caller_number(value: Any) -> str:
     number = re.sub(r"[\s\-()]", "", str(value or ""))
@@ -607,7 +594,7 @@ def nearby_open_incidents(lon: Any, lat: Any, *, radius_m: float = NEARBY_RADIUS
           .select_related("incident_type"))
     if acting_user is not None:
         qs = access.filter_by_scope(qs, acting_user, "emergency.view", "grid_code")
-    near = [Nearby(i, _distance_m(point.lon, point.lat, i.lon, i.lat)) for i in qs]
+    near = [Nearby(i, distance_m(point.lon, point.lat, i.lon, i.lat)) for i in qs]
     return sorted((n for n in near if n.distance_m <= radius_m), key=lambda n: n.distance_m)
 
 

@@ -13,6 +13,8 @@ standard formula with numpy and are tested element-wise against ``eviltransform`
 
 from __future__ import annotations
 
+import math
+
 import eviltransform
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -95,3 +97,11 @@ def gcj02_to_wgs84_many(
         wlon, wlat = glon - dlon, glat - dlat
     outside = _out_of_china_many(glon, glat)
     return np.where(outside, glon, wlon), np.where(outside, glat, wlat)
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two points (either datum; GCJ-02 offsets cancel at city scale)."""
+    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = rlat2 - rlat1, math.radians(lon2 - lon1)
+    h = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
+    return 2 * 6371008.8 * math.asin(math.sqrt(h))

@@ -74,6 +74,7 @@ from liaocheng.core.permissions import CITY_CODE
 from liaocheng.core.tabular import map_header, normalise_header
 from liaocheng.geo import datum as geo_datum
 from liaocheng.geo import services as geo_services
+from liaocheng.geo.datum import distance_m
 from liaocheng.geo.locator import Location
 from liaocheng.geo.models import Division, DivisionLevel, Grid
 
@@ -809,7 +810,7 @@ def nearest_components(
     condition = _class_filter([class_code] if class_code else None)
     if condition is not None:
         qs = qs.filter(condition)
-    near = [Nearby(c, services._distance_m(lon, lat, c.lon, c.lat)) for c in qs[:5000]]
+    near = [Nearby(c, distance_m(lon, lat, c.lon, c.lat)) for c in qs[:5000]]
     near = [n for n in near if n.distance_m <= radius_m]
     near.sort(key=lambda n: (n.distance_m, n.component.code))
     return near[:limit]

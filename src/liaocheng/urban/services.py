@@ -30,6 +30,7 @@ from liaocheng.core.errors import Conflict, InvalidInput, NotFound
 from liaocheng.core.models import Department, Level
 from liaocheng.core.permissions import CITY_CODE
 from liaocheng.geo import services as geo_services
+from liaocheng.geo.datum import distance_m
 from liaocheng.geo.models import Grid
 
 from . import classes_data, handoff
@@ -224,13 +225,6 @@ def _case_snapshot(case: Case) -> dict[str, Any]:
     return audit.snapshot(case, _CASE_FIELDS)
 
 
-def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
-    dlat, dlon = rlat2 - rlat1, math.radians(lon2 - lon1)
-    h = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(h))
-
-
 def find_duplicates(case: Case, radius_m: float = DUPLICATE_RADIUS_M) -> list[Case]:
     """Open cases of the same minor class within ``radius_m`` of ``case`` (nearest first)."""
     dlat = radius_m / 111_320
@@ -239,7 +233,7 @@ def find_duplicates(case: Case, radius_m: float = DUPLICATE_RADIUS_M) -> list[Ca
                                       lat__range=(case.lat - dlat, case.lat + dlat),
                                       lon__range=(case.lon - dlon, case.lon + dlon))
                   .exclude(pk=case.pk).select_related("minor_class"))
-    near = [(_distance_m(case.lon, case.lat, c.lon, c.lat), c) for c in candidates]
+    near = [(distance_m(case.lon, case.lat, c.lon, c.lat), c) for c in candidates]
     return [c for d, c in sorted(near, key=lambda x: x[0]) if d <= radius_m]
 
 
