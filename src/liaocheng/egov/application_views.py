@@ -54,7 +54,14 @@ def _apply(request: HttpRequest, *, item_code: str | None = None, bundle_code: s
     except DomainError as exc:
         return render(request, "egov/apply.html", {"error": _message(exc)}, status=exc.status)
     error, status = "", 200
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "choose":
+        try:
+            applications.choose_items(acting_user=request.user, application=application,
+                                      codes=request.POST.getlist("chosen"))
+            return redirect(request.path)
+        except DomainError as exc:
+            error, status = _message(exc), exc.status
+    elif request.method == "POST":
         try:
             fields = applications.prefilled_fields(application)
             data = {f["key"]: request.POST.get(f"field_{f['key']}", "") for f in fields if not f["locked"]}
@@ -74,6 +81,7 @@ def _apply(request: HttpRequest, *, item_code: str | None = None, bundle_code: s
         "application": application, "item": application.item, "bundle": application.bundle,
         "fields": applications.prefilled_fields(application),
         "materials": applications.application_materials(application), "error": error,
+        "options": applications.bundle_options(application),
     }, status=status)
 
 
@@ -170,9 +178,8 @@ def _case_context(user: Any, case: Case, **extra: Any) -> dict[str, Any]:
         "corrections": case.corrections.all(),
         "can_accept": case.status == CaseStatus.WAITING and workflow.access.has_perm(user, "egov.accept",
                                                                                      case.division_code),
-        "can_correct": case.status in (CaseStatus.WAITING, CaseStatus.IN_REVIEW) and (
-            workflow.access.has_perm(user, "egov.accept", case.division_code)
-            or workflow.access.has_perm(user, "egov.review", case.division_code)),
+        "can_correct": case.status in (CaseStatus.WAITING, CaseStatus.IN_REVIEW) and workflow.can_request_correction(
+            user, case),
         "certificates": case.certificates.all(),
         **extra,
     }

@@ -84,11 +84,46 @@ def get_own_application(*, acting_user: Any, number: str) -> Application:
 # --- items, form and base data -----------------------------------------------------------------------
 
 def application_items(application: Application) -> list[ServiceItem]:
+    """The items the application asks for: the item, or the bundle's members (optional ones when chosen)."""
     if application.bundle_id is not None:
+        chosen = set(application.chosen_items or [])
         return [m.item for m in BundleItem.objects.filter(bundle_id=application.bundle_id).select_related(
-            "item", "item__department")]
+            "item", "item__department") if not m.optional or m.item.code in chosen]
     assert application.item is not None
     return [application.item]
+
+
+def bundle_options(application: Application) -> list[dict[str, Any]]:
+    """The bundle's optional members (e.g. prior approvals a business needs) and whether each is chosen."""
+    if application.bundle_id is None:
+        return []
+    chosen = set(application.chosen_items or [])
+    return [{"item": m.item, "prior": m.prior, "chosen": m.item.code in chosen}
+            for m in BundleItem.objects.filter(bundle_id=application.bundle_id, optional=True).select_related(
+                "item", "item__department")]
+
+
+def choose_items(*, acting_user: Any, application: Application, codes: list[str]) -> Application:
+    """Choose the bundle's optional members that apply (the rest of the bundle always applies)."""
+    _own(acting_user, application)
+    if application.status != ApplicationStatus.DRAFT:
+        raise Conflict("申请已提交，不能修改", "the application can no longer be changed", field="status")
+    allowed = {o["item"].code for o in bundle_options(application)}
+    wanted = sorted({str(c).strip() for c in codes if str(c).strip()})
+    unknown = [c for c in wanted if c not in allowed]
+    if unknown:
+        raise InvalidInput(f"该套餐没有可选事项：{unknown[0]}", f"the bundle has no optional item {unknown[0]}",
+                           field="chosen_items")
+    if wanted == sorted(application.chosen_items or []):
+        return application
+    with transaction.atomic():
+        before = list(application.chosen_items or [])
+        application.chosen_items = wanted
+        application.save(update_fields=["chosen_items"])
+        audit.record(actor=acting_user, action="egov.application_items_chosen", object_type="egov.Application",
+                     object_id=application.pk, before={"chosen_items": before}, after={"chosen_items": wanted},
+                     division_code=application.division_code)
+    return application
 
 
 def form_fields(items: list[ServiceItem]) -> list[dict[str, Any]]:
@@ -142,11 +177,17 @@ def prefilled_fields(application: Application) -> list[dict[str, Any]]:
 
 
 def application_materials(application: Application) -> list[dict[str, Any]]:
-    """One row per distinct material name across the items, with the uploaded file if any."""
+    """One row per distinct material name across the items, with the uploaded file if any. In a bundle, a
+    material that the bundle itself produces (a prior approval asking for the 营业执照 the bundle issues) is
+    not asked of the applicant."""
     uploads = {m.material.name: m for m in application.materials.select_related("material")}
     rows: dict[str, dict[str, Any]] = {}
-    for item in application_items(application):
+    items = application_items(application)
+    produced = {item.result_name for item in items if item.result_name} if application.bundle_id else set()
+    for item in items:
         for material in item.materials.all():
+            if material.name in produced:
+                continue
             row = rows.setdefault(material.name, {"name": material.name, "required": False, "material": material,
                                                   "items": [], "upload": uploads.get(material.name)})
             row["required"] = row["required"] or material.required

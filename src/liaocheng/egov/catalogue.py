@@ -94,17 +94,18 @@ def ensure_demo_catalogue() -> dict[str, int]:
                 if Bundle.objects.filter(code=code).exists():
                     continue
                 members = []
-                for kind, basic, prior in bspec["members"]:
+                for kind, basic, prior, optional in bspec["members"]:
                     member = ServiceItem.objects.filter(
                         basic_code=basic, department__code=department_code(division, kind)).first()
                     if member is None:
                         break
-                    members.append((member, prior))
+                    members.append((member, prior, optional))
                 else:
                     bundle = Bundle.objects.create(code=code, name=bspec["name"], serves=bspec["serves"],
                                                    description=bspec["description"], status=ItemStatus.PUBLISHED)
-                    BundleItem.objects.bulk_create([BundleItem(bundle=bundle, item=item, prior=prior, order=i)
-                                                    for i, (item, prior) in enumerate(members, 1)])
+                    BundleItem.objects.bulk_create([
+                        BundleItem(bundle=bundle, item=item, prior=prior, optional=optional, order=i)
+                        for i, (item, prior, optional) in enumerate(members, 1)])
                     bundles += 1
         if items or bundles:
             audit.record(actor=SYSTEM, action="egov.ensure_demo_catalogue", object_type="egov.ServiceItem",

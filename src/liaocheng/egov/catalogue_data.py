@@ -278,10 +278,9 @@ ITEMS: list[dict[str, Any]] = [
     _item("tax", "行政确认", 1, "涉税信息确认（税务登记）",
           legal_basis="《中华人民共和国税收征收管理法》第十五条；《税务登记管理办法》",
           conditions="已领取营业执照的纳税人；“多证合一”后办理涉税信息确认即完成税务登记。",
-          statutory=1, promised=1, serves="enterprise", depth=4, visits=0, result_name="税务登记信息确认",
-          result_kind="none", form=ENTERPRISE_FORM,
-          process=[{"key": "accept", "name": "信息确认", "role": "egov_intake", "limit_days": 1, "after": []}],
-          materials=[("营业执照（自动调取）", True, "electronic", "pdf", "政府部门核发")]),
+          statutory=3, promised=3, serves="enterprise", depth=4, visits=0, result_name="涉税信息确认书（税务登记）",
+          result_kind="certificate", form=ENTERPRISE_FORM, process=simple(),
+          materials=[("营业执照（自动调取）", False, "electronic", "pdf", "政府部门核发")]),
     _item("tax", "公共服务", 1, "发票领用",
           legal_basis="《中华人民共和国发票管理办法》第十五条",
           conditions="已办理税务登记的纳税人；已完成实名办税。",
@@ -440,25 +439,26 @@ ITEMS: list[dict[str, Any]] = [
 ]
 
 # Bundles (一件事): implemented per division where all member departments exist.
-# members: (kind, basic code, prior)
+# members: (kind, basic code, prior, optional) — an optional member is chosen by the applicant when their business
+# needs it (a prior approval for an entertainment venue, a public place or a food business)
 BUNDLES: list[dict[str, Any]] = [
     {"code": "QYKB", "name": "企业开办一件事", "serves": "enterprise",
      "description": "一次申请、一套材料：营业执照、统一社会信用代码（原组织机构代码）和涉税信息确认同时办理，"
                     "证照同发；经营涉及娱乐场所、公共场所、食品经营的，相关许可作为前置审批并联办理。",
-     "members": [("market_regulation", basic_code("行政许可", "market_regulation", 1), False),
-                 ("market_regulation", basic_code("行政确认", "market_regulation", 1), False),
-                 ("tax", basic_code("行政确认", "tax", 1), False),
-                 ("culture_tourism", basic_code("行政许可", "culture_tourism", 1), True),
-                 ("health", basic_code("行政许可", "health", 1), True),
-                 ("market_regulation", basic_code("行政许可", "market_regulation", 2), True)]},
+     "members": [("market_regulation", basic_code("行政许可", "market_regulation", 1), False, False),
+                 ("market_regulation", basic_code("行政确认", "market_regulation", 1), False, False),
+                 ("tax", basic_code("行政确认", "tax", 1), False, False),
+                 ("culture_tourism", basic_code("行政许可", "culture_tourism", 1), True, True),
+                 ("health", basic_code("行政许可", "health", 1), True, True),
+                 ("market_regulation", basic_code("行政许可", "market_regulation", 2), True, True)]},
     {"code": "CSYJS", "name": "出生一件事", "serves": "citizen",
      "description": "新生儿出生医学证明、户口登记、城乡居民医保参保登记、社会保障卡申领一次办结。",
-     "members": [("health", basic_code("公共服务", "health", 1), True),
-                 ("public_security", basic_code("行政确认", "public_security", 1), False),
+     "members": [("health", basic_code("公共服务", "health", 1), True, False),
+                 ("public_security", basic_code("行政确认", "public_security", 1), False, False),
                  ("human_resources_social_security", basic_code("公共服务", "human_resources_social_security", 2),
-                  False),
+                  False, False),
                  ("human_resources_social_security", basic_code("公共服务", "human_resources_social_security", 1),
-                  False)]},
+                  False, False)]},
 ]
 
 

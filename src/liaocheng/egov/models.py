@@ -137,6 +137,8 @@ class BundleItem(models.Model):
     bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="members")
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="bundles")
     prior = models.BooleanField(_("前置审批"), default=False)  # must be approved before the main items issue
+    # chosen by the applicant when their business needs it (e.g. 食品经营许可 only for a food business)
+    optional = models.BooleanField(_("按需选择"), default=False)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -169,6 +171,8 @@ class Application(models.Model):
     phone = EncryptedTextField(_("联系电话"), blank=True, default="")
     division_code = models.CharField(_("行政区划"), max_length=6, db_index=True)
     form_data = models.JSONField(_("申请表"), default=dict, blank=True)
+    # implementation codes of the optional bundle members the applicant chose (a bundle's other members always apply)
+    chosen_items = models.JSONField(_("选择的联办事项"), default=list, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=ApplicationStatus.choices,
                               default=ApplicationStatus.DRAFT, db_index=True)
     created_at = models.DateTimeField(_("创建时间"))
@@ -207,6 +211,7 @@ class CaseStatus(models.TextChoices):
     REJECTED = "rejected", _("不予许可")
     ISSUED = "issued", _("已发证")
     WITHDRAWN = "withdrawn", _("已撤回")
+    STOPPED = "stopped", _("已终止")  # another case of its one-stop bundle was refused or rejected
 
 
 class Case(models.Model):
@@ -265,6 +270,7 @@ class CaseStep(models.Model):
     class Meta:
         ordering = ["case", "pk"]
         constraints = [models.UniqueConstraint(fields=["case", "key"], name="egov_case_step_unique")]
+        indexes = [models.Index(fields=["status", "due_at"], name="egov_step_status_due")]
 
 
 class CaseEvent(models.Model):
@@ -350,6 +356,7 @@ class SupervisionCard(models.Model):
             models.UniqueConstraint(fields=["case", "kind", "step_key"], name="egov_card_once_per_case"),
             models.UniqueConstraint(fields=["disclosure_request", "kind"], name="egov_card_once_per_request"),
         ]
+        indexes = [models.Index(fields=["kind", "resolved_at"], name="egov_card_kind_open")]
         verbose_name = _("监察牌")
         verbose_name_plural = _("监察牌")
 

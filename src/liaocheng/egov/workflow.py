@@ -3,11 +3,16 @@
 A case's steps come from its item's ``process`` (data: ``{key, name, role, limit_days, after}``). A step
 becomes active when all the steps it comes after are done, so several steps after one step run in parallel
 and a step after several steps is a join. The step's ``role`` names the built-in role whose permission the
-acting user must hold in the case's division (``STEP_ROLE_PERMS``). Deadlines are working days
+acting user must hold in the case's division (``STEP_ROLE_PERMS``). Acceptance is 无差别受理: any intake window
+of the division. Review, decision and issue steps belong to the case's department: its own staff take them,
+or the division's administrative approval bureau (行政审批服务局: 相对集中行政许可 and the one-stop issuing
+window, which is who issues a bundle's licences together). Deadlines are working days
 (``core.calendar``), counted from acceptance (case) or from a step's start (step); a correction (补正)
 stops the clock and, once answered, pushes every open deadline back by the working days it took.
 
-Bundles (一件事): every member item gets its own case; they run in parallel. A main item's issue step
+Bundles (一件事): every member item gets its own case (optional members only when the applicant chose them);
+they run in parallel. A case of the bundle refused or rejected stops the bundle's other open cases (已终止):
+the applicant sees one outcome with its reason. A main item's issue step
 (role ``egov_issuer``) is released only when the bundle's prior approvals are approved and, with
 ``issue_together``, when every case of the bundle is approved; issuing one main case then issues all the
 main cases in one transaction with one issue time.
@@ -43,6 +48,7 @@ from .models import (
 )
 
 SYSTEM = "system"
+APPROVAL_BUREAU = "administrative_approval"  # department kind of the 行政审批服务局
 ISSUER_ROLE = "egov_issuer"
 INTAKE_ROLE = "egov_intake"
 # a process step's role -> the permission that role stands for (the most specific one of the role)
@@ -67,7 +73,7 @@ EVENT_LABELS: dict[str, str] = {
     "issued_together": gettext_noop("证照同发"), "certificate_issued": gettext_noop("生成电子证照"),
     "correction_requested": gettext_noop("要求补正"), "correction_answered": gettext_noop("已补正"),
     "withdrawn": gettext_noop("撤回"), "credit_hit": gettext_noop("信用核查命中"),
-    "application_status": gettext_noop("申请状态变更"),
+    "application_status": gettext_noop("申请状态变更"), "stopped": gettext_noop("联办终止"),
 }
 
 
@@ -82,6 +88,26 @@ def step_perm(role: str) -> str:
         return STEP_ROLE_PERMS[role]
     except KeyError as exc:
         raise InvalidInput(f"流程环节的办理角色未知：{role}", f"unknown step role: {role}", field="process") from exc
+
+
+def acts_for_department(user: Any, case: Case) -> bool:
+    """May ``user`` take the department's steps (review, decision, issue) of ``case``? Its own department's
+    staff, or the administrative approval bureau of the case's division."""
+    if getattr(user, "is_superuser", False):
+        return True
+    department = getattr(user, "department", None)
+    if department is None:
+        return False
+    if department.pk == case.department_id:
+        return True
+    return department.kind == APPROVAL_BUREAU and department.division_code == case.division_code
+
+
+def require_step(user: Any, case: Case, step: CaseStep) -> None:
+    """The step's role permission in the case's division and, beyond acceptance, the case's department."""
+    access.require(user, step_perm(step.role), case.division_code)
+    if step.role != INTAKE_ROLE and not acts_for_department(user, case):
+        raise PermissionDenied(f"该环节由{case.department.name}办理 / this step belongs to {case.department.name}")
 
 
 def _event(case: Case | None, application: Application, actor: Any, action: str, note: str = "",
@@ -109,7 +135,7 @@ def _text(value: str | None, field: str, *, required: bool, what_zh: str, what_e
 
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("application", "item").get(pk=case.pk)
+    return Case.objects.select_for_update().select_related("application", "item", "department").get(pk=case.pk)
 
 
 def get_case(number: str) -> Case:
@@ -335,6 +361,7 @@ def refuse_case(*, acting_user: Any, case: Case, reason: str) -> Case:
         _event(case, case.application, acting_user, "refused", note=reason, at=now)
         _audit(acting_user, "case_refused", case, before={"status": before},
                after={"status": case.status, "reason": reason})
+        _stop_siblings(case, acting_user, now)
         sync_application(case.application, now)
     return case
 
@@ -342,7 +369,8 @@ def refuse_case(*, acting_user: Any, case: Case, reason: str) -> Case:
 # --- steps ------------------------------------------------------------------------------------------------
 
 def can_take_step(user: Any, case: Case, step: CaseStep) -> bool:
-    return access.has_perm(user, step_perm(step.role), case.division_code)
+    return access.has_perm(user, step_perm(step.role), case.division_code) and (
+        step.role == INTAKE_ROLE or acts_for_department(user, case))
 
 
 def complete_step(*, acting_user: Any, case: Case, key: str, opinion: str = "", outcome: str = "approve") -> Case:
@@ -357,7 +385,7 @@ def complete_step(*, acting_user: Any, case: Case, key: str, opinion: str = "", 
         step = case.steps.select_for_update().filter(key=key).first()
         if step is None:
             raise NotFound("该办件没有这个环节", "the case has no such step", field="key")
-        access.require(acting_user, step_perm(step.role), case.division_code)
+        require_step(acting_user, case, step)
         if case.status == CaseStatus.CORRECTION:
             raise InvalidTransition("办件待补正，补正前不能办理", "the case waits for a correction", field="status")
         if step.status != StepStatus.ACTIVE or case.status not in (CaseStatus.IN_REVIEW, CaseStatus.APPROVED):
@@ -380,6 +408,7 @@ def complete_step(*, acting_user: Any, case: Case, key: str, opinion: str = "", 
             case.steps.filter(status__in=[StepStatus.PENDING, StepStatus.ACTIVE]).update(status=StepStatus.SKIPPED)
             _event(case, case.application, acting_user, "rejected", note=opinion, at=now)
             _audit(acting_user, "case_rejected", case, after={"status": case.status, "reason": opinion})
+            _stop_siblings(case, acting_user, now)
         else:
             was = case.status
             _advance(case, now, cal, acting_user)
@@ -392,6 +421,29 @@ def complete_step(*, acting_user: Any, case: Case, key: str, opinion: str = "", 
 def _finish_step(step: CaseStep, actor: Any, opinion: str, outcome: str, at: dt.datetime) -> None:
     step.status, step.finished_at, step.actor, step.opinion, step.outcome = StepStatus.DONE, at, actor, opinion, outcome
     step.save(update_fields=["status", "finished_at", "actor", "opinion", "outcome"])
+
+
+def _stop_siblings(case: Case, actor: Any, at: dt.datetime) -> list[Case]:
+    """A bundle's case was refused or rejected: its other open cases stop (已终止), their open steps skipped."""
+    application = case.application
+    if application.bundle_id is None:
+        return []
+    stopped = []
+    outcome = "不予受理" if case.status == CaseStatus.REFUSED else "不予许可"
+    note = f"联办事项“{case.item.name}”{outcome}，本件终止"
+    for other in application.cases.select_for_update().select_related("item").exclude(pk=case.pk).filter(
+            status__in=OPEN_CASE):
+        before = other.status
+        other.status, other.decided_at = CaseStatus.STOPPED, at
+        other.reason = note
+        other.save(update_fields=["status", "decided_at", "reason"])
+        other.steps.filter(status__in=[StepStatus.PENDING, StepStatus.ACTIVE]).update(status=StepStatus.SKIPPED)
+        other.corrections.filter(answered_at__isnull=True).update(answered_at=at)
+        _event(other, application, actor, "stopped", note=note, data={"because": case.number}, at=at)
+        _audit(actor, "case_stopped", other, before={"status": before},
+               after={"status": other.status, "because": case.number})
+        stopped.append(other)
+    return stopped
 
 
 def credit_blocked(case: Case) -> bool:
@@ -408,7 +460,8 @@ def _issue(*, acting_user: Any, case: Case, step: CaseStep, opinion: str, at: dt
     application = case.application
     if application.bundle is not None and application.bundle.issue_together and is_main_case(case):
         members = _bundle_members(application)
-        for other in application.cases.select_for_update().select_related("item").exclude(pk=case.pk):
+        for other in application.cases.select_for_update().select_related("item", "department").exclude(
+                pk=case.pk):
             if members[other.item_id].prior:
                 continue
             other_steps = [s for s in other.steps.select_for_update() if is_issue_step(s)
@@ -417,7 +470,13 @@ def _issue(*, acting_user: Any, case: Case, step: CaseStep, opinion: str, at: dt
                 if s.status != StepStatus.ACTIVE:
                     raise InvalidTransition("联办事项尚未全部审批通过，不能发证",
                                             "not every item of the bundle is approved yet", field="key")
-                access.require(acting_user, step_perm(s.role), other.division_code)
+                try:
+                    require_step(acting_user, other, s)
+                except PermissionDenied as exc:
+                    raise PermissionDenied(
+                        f"联办证照同发须由能办理各事项的窗口（行政审批服务局）统一发证：{other.department.name} / "
+                        "a bundle's licences are issued together by a window that may issue every one of them "
+                        "(the administrative approval bureau)") from exc
                 batch.append((other, s))
     blocked = [c.number for c, _ in batch if credit_blocked(c)]
     if blocked:
@@ -444,10 +503,15 @@ def _issue(*, acting_user: Any, case: Case, step: CaseStep, opinion: str, at: dt
 
 # --- corrections (补正) -------------------------------------------------------------------------------
 
+def can_request_correction(user: Any, case: Case) -> bool:
+    """The intake window, or a reviewer of the case's department (or of the approval bureau)."""
+    return access.has_perm(user, "egov.accept", case.division_code) or (
+        access.has_perm(user, "egov.review", case.division_code) and acts_for_department(user, case))
+
+
 def request_correction(*, acting_user: Any, case: Case, items: str) -> CorrectionRequest:
     """Ask the applicant for missing material; the case's clock stops until the answer."""
-    if not (access.has_perm(acting_user, "egov.accept", case.division_code)
-            or access.has_perm(acting_user, "egov.review", case.division_code)):
+    if not can_request_correction(acting_user, case):
         raise PermissionDenied("无权要求补正 / not allowed to request a correction")
     items = _text(items, "items", required=True, what_zh="需补正内容", what_en="what is to be corrected")
     with transaction.atomic():
@@ -522,6 +586,14 @@ def queue_cases(user: Any, queue: str) -> Iterable[Case]:
     if queue == "accept":
         return qs.filter(status__in=[CaseStatus.WAITING]).order_by("received_at")
     role = _QUEUE_ROLES[queue]
+    if not getattr(user, "is_superuser", False):
+        department = getattr(user, "department", None)
+        if department is None:
+            return qs.none()
+        if department.kind == APPROVAL_BUREAU:
+            qs = qs.filter(division_code=department.division_code)
+        else:
+            qs = qs.filter(department_id=department.pk)
     return qs.filter(steps__status=StepStatus.ACTIVE, steps__role=role).exclude(
         status=CaseStatus.CORRECTION).distinct().order_by("received_at")
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from liaocheng.core.departments import department_code
 from liaocheng.core.errors import Conflict, InvalidInput
 from liaocheng.egov import applications, workflow
 from liaocheng.egov.models import (
@@ -191,7 +192,8 @@ def test_pages_apply_submit_progress_and_staff_queue(media: None, client: Any, s
     assert case.status == CaseStatus.IN_REVIEW
     page = client.get(f"/egov/cases/{case.number}/").content.decode()
     assert "审查" in page
-    reviewer = staff_factory("e_rev", roles=(("egov_reviewer", SX),))
+    reviewer = staff_factory("e_rev", department_code=department_code(SX, "culture_tourism"),
+                             roles=(("egov_reviewer", SX),))
     client.force_login(reviewer)
     resp = client.post(f"/egov/cases/{case.number}/", {"action": "correction", "items": "补充场所证明"})
     assert resp.status_code == 302

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from liaocheng.core.departments import department_code
 from liaocheng.core.errors import Conflict, InvalidInput
 from liaocheng.core.models import AuditRecord
 from liaocheng.egov import applications, workflow
@@ -40,12 +41,14 @@ from .workflow_helpers import (
 @pytest.fixture
 def staff(db: None, settings: Any, tmp_path: Any, staff_factory: Any) -> dict[str, Any]:
     settings.MEDIA_ROOT = str(tmp_path)
+    bureau = department_code(SX, "administrative_approval")  # 行政审批服务局: may act for every department
     return {
-        "intake": staff_factory("e_intake", roles=(("egov_intake", SX),)),
-        "reviewer": staff_factory("e_rev", roles=(("egov_reviewer", SX),)),
-        "approver": staff_factory("e_appr", roles=(("egov_approver", SX),)),
-        "issuer": staff_factory("e_iss", roles=(("egov_issuer", SX),)),
-        "other_county": staff_factory("e_other", roles=(("egov_reviewer", "371521"),)),
+        "intake": staff_factory("e_intake", department_code=bureau, roles=(("egov_intake", SX),)),
+        "reviewer": staff_factory("e_rev", department_code=bureau, roles=(("egov_reviewer", SX),)),
+        "approver": staff_factory("e_appr", department_code=bureau, roles=(("egov_approver", SX),)),
+        "issuer": staff_factory("e_iss", department_code=bureau, roles=(("egov_issuer", SX),)),
+        "other_county": staff_factory("e_other", department_code=department_code("371521", "administrative_approval"),
+                                      roles=(("egov_reviewer", "371521"),)),
     }
 
 
@@ -283,4 +286,88 @@ def test_bundle_rejected_part_rejects_application(staff: dict[str, Any], monkeyp
                            outcome="reject")
     app.refresh_from_db()
     assert app.status == ApplicationStatus.REJECTED
-    assert steps(cases["SX-LIC"])["issue"].status == StepStatus.PENDING  # never released
+    # the licence stops with the bundle (its issue step is never released), and says why
+    lic = Case.objects.get(pk=cases["SX-LIC"].pk)
+    assert lic.status == CaseStatus.STOPPED and "不予许可" in lic.reason and "本件终止" in lic.reason
+    assert steps(lic)["issue"].status == StepStatus.SKIPPED
+    assert app.events.filter(action="stopped", case=lic).count() == 1
+    assert workflow.queue_cases(staff["issuer"], "issue").count() == 0
+
+
+def test_bundle_refused_part_stops_the_others(staff: dict[str, Any], monkeypatch: Any) -> None:
+    patch_certificates(monkeypatch)
+    prior = make_item("SX-CUL", "culture_tourism")
+    licence = make_item("SX-LIC", "market_regulation")
+    bundle = make_bundle("BD-3", [prior], [licence])
+    app = submitted(enterprise(), bundle_code=bundle.code)
+    cases = {c.item.code: c for c in app.cases.select_related("item")}
+    workflow.accept_case(acting_user=staff["intake"], case=cases["SX-LIC"])
+    workflow.refuse_case(acting_user=staff["intake"], case=cases["SX-CUL"], reason="经营场所不在本辖区")
+    app.refresh_from_db()
+    lic = Case.objects.get(pk=cases["SX-LIC"].pk)
+    assert app.status == ApplicationStatus.REFUSED
+    assert lic.status == CaseStatus.STOPPED and "不予受理" in lic.reason
+    assert workflow.queue_cases(staff["reviewer"], "review").count() == 0
+    with pytest.raises(workflow.InvalidTransition):
+        workflow.complete_step(acting_user=staff["reviewer"], case=lic, key="review", opinion="ok")
+
+
+def test_department_steps_belong_to_the_department_or_the_approval_bureau(
+        staff: dict[str, Any], staff_factory: Any, monkeypatch: Any) -> None:
+    patch_certificates(monkeypatch)
+    prior = make_item("SX-CUL", "culture_tourism")
+    licence = make_item("SX-LIC", "market_regulation")
+    tax = make_item("SX-TAX", "tax")
+    bundle = make_bundle("BD-4", [prior], [licence, tax])
+    app = submitted(enterprise(), bundle_code=bundle.code)
+    cases = {c.item.code: c for c in app.cases.select_related("item")}
+    culture = staff_factory("sx_culture", department_code=department_code(SX, "culture_tourism"),
+                            roles=(("egov_approver", SX),))
+    market = staff_factory("sx_market", department_code=department_code(SX, "market_regulation"),
+                           roles=(("egov_approver", SX), ("egov_issuer", SX)))
+    taxman = staff_factory("sx_tax", department_code=department_code(SX, "tax"), roles=(("egov_approver", SX),))
+    # acceptance is 无差别受理: the culture approver holds no intake role, the window accepts every case
+    for case in cases.values():
+        workflow.accept_case(acting_user=staff["intake"], case=case)
+    # the culture bureau cannot review the business licence; each department sees only its own cases
+    with pytest.raises(PermissionDenied):
+        workflow.complete_step(acting_user=culture, case=cases["SX-LIC"], key="review", opinion="ok")
+    assert [c.number for c in workflow.queue_cases(culture, "review")] == [cases["SX-CUL"].number]
+    assert not workflow.can_take_step(culture, cases["SX-LIC"], steps(cases["SX-LIC"])["review"])
+    # three departments approve in parallel
+    for user, code in ((culture, "SX-CUL"), (market, "SX-LIC"), (taxman, "SX-TAX")):
+        workflow.complete_step(acting_user=user, case=cases[code], key="review", opinion="ok")
+        workflow.complete_step(acting_user=user, case=cases[code], key="decide", opinion="ok")
+    with pytest.raises(PermissionDenied):  # market regulation may not issue the culture licence
+        workflow.complete_step(acting_user=market, case=cases["SX-CUL"], key="issue")
+    workflow.complete_step(acting_user=staff["issuer"], case=cases["SX-CUL"], key="issue")
+    # issuing together needs a window that may issue every main item: market regulation alone may not
+    with pytest.raises(PermissionDenied) as denied:
+        workflow.complete_step(acting_user=market, case=cases["SX-LIC"], key="issue")
+    assert "行政审批服务局" in str(denied.value)
+    assert Case.objects.filter(application=app, status=CaseStatus.ISSUED).count() == 1  # nothing half-issued
+    workflow.complete_step(acting_user=staff["issuer"], case=cases["SX-LIC"], key="issue")
+    assert Case.objects.filter(application=app, status=CaseStatus.ISSUED).count() == 3
+
+
+def test_optional_bundle_members_only_when_chosen(staff: dict[str, Any], monkeypatch: Any) -> None:
+    from liaocheng.egov.models import BundleItem
+
+    patch_certificates(monkeypatch)
+    culture = make_item("SX-CUL", "culture_tourism", materials=("申请书", "消防验收证明"))
+    food = make_item("SX-FOOD", "market_regulation", materials=("申请书", "食品安全制度"))
+    licence = make_item("SX-LIC", "market_regulation")
+    bundle = make_bundle("BD-5", [culture, food], [licence])
+    BundleItem.objects.filter(bundle=bundle, prior=True).update(optional=True)
+    user = enterprise()
+    app = applications.start_application(acting_user=user, bundle_code=bundle.code)
+    assert [o["item"].code for o in applications.bundle_options(app)] == ["SX-CUL", "SX-FOOD"]
+    assert {m["name"] for m in applications.application_materials(app)} == {"申请书"}
+    with pytest.raises(InvalidInput):
+        applications.choose_items(acting_user=user, application=app, codes=["SX-LIC"])
+    applications.choose_items(acting_user=user, application=app, codes=["SX-CUL"])
+    assert {m["name"] for m in applications.application_materials(app)} == {"申请书", "消防验收证明"}
+    app = submitted(user, bundle_code=bundle.code)
+    assert sorted(c.item.code for c in app.cases.select_related("item")) == ["SX-CUL", "SX-LIC"]
+    with pytest.raises(Conflict):  # the choice is fixed once submitted
+        applications.choose_items(acting_user=user, application=app, codes=[])
