@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from liaocheng.core.api import router as core_router
 from liaocheng.core.errors import DomainError
 from liaocheng.economy.api import router as economy_router
+from liaocheng.egov.api import router as egov_router
 from liaocheng.emergency.api import router as emergency_router
 from liaocheng.exchange.api import router as exchange_router
 from liaocheng.geo.api import router as geo_router
@@ -28,6 +29,7 @@ api.add_router("/registry", registry_router)
 api.add_router("/exchange", exchange_router)
 api.add_router("/economy", economy_router)
 api.add_router("/emergency", emergency_router)
+api.add_router("/egov", egov_router)
 
 
 @api.exception_handler(DomainError)
