@@ -13,6 +13,7 @@ urlpatterns = [
     path("egov/bundles/<str:code>/", views.bundle_detail, name="bundle"),
     path("egov/indicators/", views.indicators, name="indicators"),
     path("egov/manage/items/", views.staff_list, name="staff_list"),
+    path("egov/manage/items/new/", views.staff_new, name="staff_new"),
     path("egov/manage/items/<str:code>/", views.staff_edit, name="staff_edit"),
     path("egov/manage/items/<str:code>/publish/", views.staff_publish, name="staff_publish"),
 ]

@@ -16,6 +16,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("egov/disclosure/request/", views.request_form, name="request"),
     path("egov/disclosure/mine/", views.mine, name="mine"),
     path("egov/disclosure/manage/publish/", views.staff_publish, name="staff_publish"),
+    path("egov/disclosure/manage/documents/", views.staff_documents, name="staff_documents"),
+    path("egov/disclosure/manage/documents/<int:pk>/", views.staff_document_edit, name="staff_document"),
+    path("egov/disclosure/manage/documents/<int:pk>/withdraw/", views.staff_document_withdraw,
+         name="staff_document_withdraw"),
     path("egov/disclosure/manage/requests/", views.staff_requests, name="staff_requests"),
     path("egov/disclosure/manage/requests/<int:pk>/", views.staff_request_action, name="staff_request_action"),
 ]

@@ -2,8 +2,9 @@
 
 Public: the search page with filters, a document, a department's guide and catalogue, its annual report (page
 and CSV). Signed-in citizens and enterprises: the request form and "my requests". Staff: publish a document,
-the requests of their scope (answer, extend once). Nothing here writes: every change goes through
-``egov.disclosure``; a ``DomainError`` is shown on the form.
+the requests of their scope (answer, extend once), the documents of their scope (edit, withdraw with a
+reason). Nothing here writes: every change goes through ``egov.disclosure``; a ``DomainError`` is shown on the
+form.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from liaocheng.core import access
 from liaocheng.core.errors import DomainError
 from liaocheng.core.forms import domain_message
-from liaocheng.core.models import Department, UserKind
+from liaocheng.core.models import AuditRecord, Department, UserKind
 from liaocheng.core.web import staff_required
 
 from . import disclosure, search
@@ -208,3 +211,112 @@ def staff_request_action(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return redirect(reverse("egov_disclosure:staff_requests") + "?" + urlencode({"error": domain_message(exc)}))
     return redirect("egov_disclosure:staff_requests")
+
+
+# --- staff: the documents of the departments in scope (edit, withdraw) -------------------------------------
+
+DOC_STATES = (("published", "已公开"), ("unpublished", "未公开"))
+
+
+def _doc_in_scope(request: HttpRequest, pk: int) -> Document:
+    doc = get_object_or_404(Document.objects.select_related("department"), pk=pk)
+    if not access.has_perm(request.user, "egov.publish_documents", doc.division_code):
+        raise PermissionDenied(_("无权维护该机构的政府信息"))
+    return doc
+
+
+def _withdrawals(doc_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The latest withdrawal (time, reason) of each document, from the audit log (the service records the
+    reason there)."""
+    out: dict[int, dict[str, Any]] = {}
+    records = AuditRecord.objects.filter(action="egov.document.withdraw", object_type="egov.Document",
+                                         object_id__in=[str(i) for i in doc_ids]).order_by("seq")
+    for rec in records:
+        out[int(rec.object_id)] = {"at": rec.at, "reason": (rec.after or {}).get("reason", "")}
+    return out
+
+
+@staff_required
+@never_cache
+@require_GET
+def staff_documents(request: HttpRequest) -> HttpResponse:
+    """政府信息管理: the documents of the departments in the user's scope, newest first, with filters."""
+    if not access.has_perm(request.user, "egov.publish_documents"):
+        raise PermissionDenied(_("无权发布政府信息"))
+    docs = access.filter_by_scope(Document.objects.select_related("department"), request.user,
+                                  "egov.publish_documents", "division_code")
+    depts = [d for d in _departments() if access.has_perm(request.user, "egov.publish_documents", d.division_code)]
+    user_dept = getattr(request.user, "department", None)
+    if "department" in request.GET:
+        dept_code = request.GET.get("department") or ""
+    else:  # the user's own department first
+        dept_code = user_dept.code if user_dept is not None and user_dept in depts else ""
+    q = (request.GET.get("q") or "").strip()
+    state = request.GET.get("state") or ""
+    if dept_code:
+        docs = docs.filter(department__code=dept_code)
+    if q:
+        docs = docs.filter(Q(title__icontains=q) | Q(doc_number__icontains=q) | Q(index_number__icontains=q))
+    if state == "published":
+        docs = docs.filter(published_at__isnull=False)
+    elif state == "unpublished":
+        docs = docs.filter(published_at__isnull=True)
+    page = Paginator(docs.order_by("-issued_on", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    withdrawn = _withdrawals([d.pk for d in page.object_list if d.published_at is None])
+    rows = [{"doc": d, "public": search.is_public(d), "withdrawal": withdrawn.get(d.pk)} for d in page.object_list]
+    return render(request, "egov/disclosure_staff_documents.html", {
+        "page": page, "rows": rows, "departments": depts, "department": dept_code, "q": q, "state": state,
+        "states": DOC_STATES, "query": urlencode({"department": dept_code, "q": q, "state": state})})
+
+
+def _document_form(doc: Document) -> dict[str, Any]:
+    return {"title": doc.title, "doc_number": doc.doc_number, "issued_on": doc.issued_on.isoformat(),
+            "category": doc.category, "disclosure_type": doc.disclosure_type, "classified": doc.classified,
+            "body": doc.body}
+
+
+def _document_page(request: HttpRequest, doc: Document, *, data: dict[str, Any] | None = None,
+                   exc: DomainError | None = None, reason: str = "") -> HttpResponse:
+    withdrawal = _withdrawals([doc.pk]).get(doc.pk) if doc.published_at is None else None
+    return render(request, "egov/disclosure_staff_document.html", {
+        "doc": doc, "data": data or _document_form(doc), "categories": disclosure.CATEGORIES,
+        "types": DisclosureType.choices, "public": search.is_public(doc), "withdrawal": withdrawal,
+        "reason": reason, "error": domain_message(exc) if exc else "", "error_field": exc.field if exc else "",
+    }, status=exc.status if exc else 200)
+
+
+@staff_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def staff_document_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    doc = _doc_in_scope(request, pk)
+    if request.method != "POST":
+        return _document_page(request, doc)
+    post = request.POST
+    data: dict[str, Any] = {k: post.get(k, "") for k in ("title", "doc_number", "issued_on", "category",
+                                                          "disclosure_type", "body")}
+    data["classified"] = post.get("classified") == "on"
+    try:
+        issued_on: dt.date | None = dt.date.fromisoformat(data["issued_on"])
+    except ValueError:
+        issued_on = None  # the service reports the invalid date at its field
+    try:
+        disclosure.update_document(doc, acting_user=request.user, **{**data, "issued_on": issued_on})
+    except DomainError as exc:
+        return _document_page(request, doc, data=data, exc=exc)
+    messages.success(request, _("已保存。公开网站和全文检索已同步更新。"))
+    return redirect("egov_disclosure:staff_document", pk=doc.pk)
+
+
+@staff_required
+@require_POST
+def staff_document_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """撤回: take a published document off the public site (a reason is required)."""
+    doc = _doc_in_scope(request, pk)
+    reason = request.POST.get("reason", "")
+    try:
+        disclosure.withdraw_document(doc, acting_user=request.user, reason=reason)
+    except DomainError as exc:
+        return _document_page(request, doc, exc=exc, reason=reason)
+    messages.success(request, _("已撤回：该信息不再在公开网站和检索结果中显示。"))
+    return redirect("egov_disclosure:staff_documents")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import certificate_views, supervision_views
+from . import certificate_staff_views, certificate_views, supervision_views
 
 app_name = "egov_supervision"
 
@@ -16,4 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("egov/verify/", certificate_views.verify_form, name="verify_form"),
     path("egov/verify/<str:code>/", certificate_views.verify, name="verify"),
     path("egov/certificates/<str:number>.pdf", certificate_views.download, name="certificate_pdf"),
+    path("egov/manage/certificates/", certificate_staff_views.lookup, name="staff_certificates"),
+    path("egov/manage/certificates/<str:number>/revoke/", certificate_staff_views.revoke,
+         name="staff_certificate_revoke"),
 ]
