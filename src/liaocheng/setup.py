@@ -13,6 +13,7 @@ from liaocheng.core.demo import DemoAccount, ensure_demo_accounts
 from liaocheng.core.progress import console, progress_reporter
 from liaocheng.economy.services import ensure_demo_economy
 from liaocheng.egov.catalogue import ensure_demo_catalogue
+from liaocheng.egov.demo_cases import ensure_demo_applications
 from liaocheng.egov.disclosure_demo import ensure_demo_documents
 from liaocheng.emergency.demo import ensure_demo_resources
 from liaocheng.emergency.history import ensure_demo_incidents
@@ -42,6 +43,11 @@ def _demo_incidents() -> None:
         ensure_demo_incidents(settings.DEMO_INCIDENTS, progress=report)
 
 
+def _demo_applications() -> None:
+    with progress_reporter() as report:
+        ensure_demo_applications(settings.DEMO_APPLICATIONS, progress=report)
+
+
 def prepare_demo() -> list[tuple[DemoAccount, str]]:
     """Migrate and load the city profile and every app's demo data. Idempotent."""
     steps: list[Step] = [
@@ -60,6 +66,7 @@ def prepare_demo() -> list[tuple[DemoAccount, str]]:
         ("应急救援力量与资源 / emergency units, stations and resources", ensure_demo_resources),
         ("一年的应急事件 / a year of emergency incidents", _demo_incidents),
         ("政务服务事项类型与目录 / service item types and catalogue", ensure_demo_catalogue),
+        ("一年的政务服务办件 / a year of service hall cases", _demo_applications),
         ("政府信息公开文件 / government documents", lambda: ensure_demo_documents(settings.DEMO_DOCUMENTS)),
     ]
     for i, (title, step) in enumerate(steps, 1):

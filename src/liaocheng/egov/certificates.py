@@ -12,6 +12,10 @@ The verification code is 16 base32 characters (80 random bits): not guessable, n
 A repeated call for the same case returns the certificate already issued (the workflow may retry). Issuing
 and revoking are audited (the case timeline event is the workflow's); a credit-check block
 (``credit.ensure_may_issue``) stops issuing.
+
+Certificates loaded without their PDF (the demo history, ``demo_cases``) get it on first need: ``ensure_pdf``
+renders and stores it with its SHA-256 (row locked, so two requests do not both render); ``verify`` and the
+holder's download call it.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ FONT = "STSong-Light"
 ISSUABLE = (CaseStatus.APPROVED, CaseStatus.ISSUED)
 _CODE_RE = re.compile(r"^[A-Z2-7]{16}$")
 
-__all__ = ["VerifyResult", "issue_certificate", "mask_name", "new_verification_code", "render_pdf",
+__all__ = ["VerifyResult", "ensure_pdf", "issue_certificate", "mask_name", "new_verification_code", "render_pdf",
            "revoke_certificate", "verify", "verify_url"]
 
 
@@ -216,6 +220,31 @@ def issue_certificate(case: Case, *, acting_user: Any, issued_at: dt.datetime | 
     raise Conflict("证照编号分配失败，请重试", "could not allocate a certificate number, try again")
 
 
+def ensure_pdf(certificate: Certificate) -> Certificate:
+    """The certificate with its PDF: one loaded without it (``pdf`` and ``pdf_sha256`` empty) gets it rendered and
+    stored now, file and hash in one transaction under a row lock (a concurrent caller waits and finds it
+    rendered). A certificate with a hash but a missing or altered file is left alone: ``verify`` reports it."""
+    if certificate.pdf.name or certificate.pdf_sha256:
+        return certificate
+    with transaction.atomic():
+        cert = Certificate.objects.select_for_update().select_related("case").get(pk=certificate.pk)
+        if cert.pdf.name or cert.pdf_sha256:
+            return cert
+        content = render_pdf(cert)
+        cert.pdf_sha256 = hashlib.sha256(content).hexdigest()
+        cert.pdf.save(f"{cert.number}.pdf", ContentFile(content), save=False)
+        name = cert.pdf.name
+        try:
+            cert.save(update_fields=["pdf", "pdf_sha256"])
+            audit.record(actor=SYSTEM, action="egov.certificate_render", object_type="egov.Certificate",
+                         object_id=cert.pk, after={"number": cert.number, "sha256": cert.pdf_sha256},
+                         division_code=cert.case.division_code)
+        except Exception:
+            cert.pdf.storage.delete(name)
+            raise
+    return cert
+
+
 def revoke_certificate(certificate: Certificate, *, acting_user: Any, reason: str,
                        at: dt.datetime | None = None) -> Certificate:
     """Revoke (注销) a certificate: the portal shows it as invalid from now on."""
@@ -275,6 +304,7 @@ def verify(code: str, *, today: dt.date | None = None) -> VerifyResult:
         return VerifyResult(None, False, "not_found")
     if cert.revoked_at is not None:
         return VerifyResult(cert, False, "revoked")
+    cert = ensure_pdf(cert)
     if file_sha256(cert) != cert.pdf_sha256:
         return VerifyResult(cert, False, "tampered")
     if cert.valid_until and cert.valid_until < (today or timezone.localdate()):
@@ -292,4 +322,4 @@ def certificate_for_download(number: str, user: Any) -> Certificate:
     if cert.case.application.applicant_id != user.pk and not access.has_perm(user, "egov.issue",
                                                                            cert.case.division_code):
         raise PermissionDenied("无权下载该证照 / not allowed to download this certificate")
-    return cert
+    return ensure_pdf(cert)

@@ -178,6 +178,8 @@ DEMO_DOCUMENTS = env_int("LIAOCHENG_DEMO_DOCUMENTS", 5_000)
 DEMO_COMPONENTS = env_int("LIAOCHENG_DEMO_COMPONENTS", 5_000)
 # Historical emergency incidents (a year across the city, closed) for the response-metrics pages.
 DEMO_INCIDENTS = env_int("LIAOCHENG_DEMO_INCIDENTS", 15_000)
+# Historical service-hall applications (a year of cases with their supervision cards) for the supervision pages.
+DEMO_APPLICATIONS = env_int("LIAOCHENG_DEMO_APPLICATIONS", 12_000)
 
 # --- e-mail (area subscriptions of the public case pages) --------------------------------------
 # The embedded default writes each mail as a file under var/mail (no mail server needed); production

@@ -32,6 +32,7 @@ def _env(var_dir: Path) -> dict[str, str]:
         "LIAOCHENG_DEMO_DOCUMENTS": "300",
         "LIAOCHENG_DEMO_COMPONENTS": "300",
         "LIAOCHENG_DEMO_INCIDENTS": "300",
+        "LIAOCHENG_DEMO_APPLICATIONS": "300",
     })
     return env
 
@@ -75,11 +76,15 @@ def test_demo_twice_is_idempotent_and_prints_accounts(demo_dir: Path, first_demo
     script = (
         "from liaocheng.geo.models import Division, Grid; from liaocheng.core.models import User; "
         "from liaocheng.registry.models import Person, LegalEntity; "
-        "print(*(m.objects.count() for m in (Division, Grid, User, Person, LegalEntity)))"
+        "print(*(m.objects.count() for m in (Division, Grid, Person, LegalEntity)), "
+        "User.objects.exclude(username__regex=r'^demo_(applicant|window)_').count(), "
+        "User.objects.filter(username__startswith='demo_applicant_').count())"
     )
     counts = _cli(env, "shell", "-c", script)
-    divisions, grids, users, persons, entities = map(int, counts.stdout.strip().splitlines()[-1].split())
-    assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == len(DEMO_ACCOUNTS)
+    divisions, grids, persons, entities, users, applicants = map(
+        int, counts.stdout.strip().splitlines()[-1].split())
+    # the demo accounts, and the service hall's year of cases from its own pool of applicants
+    assert divisions == 1 + 9 + 135 + 6451 and grids > 20000 and users == len(DEMO_ACCOUNTS) and applicants > 0
     assert (persons, entities) == (3000, 300)
     cases = _cli(env, "shell", "-c", "from liaocheng.urban.models import Case; print(Case.objects.count())")
     assert int(cases.stdout.strip().splitlines()[-1]) == 500
