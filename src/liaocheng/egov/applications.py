@@ -165,13 +165,23 @@ def base_data(user: Any) -> dict[str, str]:
     return data
 
 
+# form keys holding personal data: kept in the application's encrypted fields, never in ``form_data`` (plain JSON)
+PERSONAL_FIELDS = ("id_number", "phone")
+
+
+def _stored(application: Application, key: str) -> str:
+    if key in PERSONAL_FIELDS:
+        return str(getattr(application, key) or "")
+    return str((application.form_data or {}).get(key, ""))
+
+
 def prefilled_fields(application: Application) -> list[dict[str, Any]]:
     """The form's fields with their current values; ``locked`` ones come from base data."""
     base = base_data(application.applicant)
     rows = []
     for f in form_fields(application_items(application)):
         locked = bool(f["prefill"] and base.get(f["prefill"]))
-        value = base[f["prefill"]] if locked else (application.form_data or {}).get(f["key"], "")
+        value = base[f["prefill"]] if locked else _stored(application, f["key"])
         rows.append({**f, "value": value, "locked": locked})
     return rows
 
@@ -225,7 +235,8 @@ def start_application(*, acting_user: Any, item_code: str | None = None, bundle_
     if existing is not None:
         return existing
     base = base_data(acting_user)
-    form = {f["key"]: base[f["prefill"]] for f in form_fields(items) if f["prefill"] and base.get(f["prefill"])}
+    form = {f["key"]: base[f["prefill"]] for f in form_fields(items)
+            if f["prefill"] and base.get(f["prefill"]) and f["key"] not in PERSONAL_FIELDS}
     with transaction.atomic():
         application = Application.objects.create(
             applicant=acting_user, item=item, bundle=bundle, applicant_name=base["applicant_name"],
@@ -245,16 +256,23 @@ def save_form(*, acting_user: Any, application: Application, data: dict[str, Any
         raise Conflict("申请已提交，不能修改", "the application can no longer be changed", field="status")
     fields = {f["key"]: f for f in prefilled_fields(application)}
     form = dict(application.form_data or {})
+    personal: list[str] = []
     for key, value in data.items():
         if key not in fields:
             raise InvalidInput(f"申请表没有该字段：{key}", f"the form has no field {key}", field=key)
         text = ("" if value is None else str(value)).strip()
         if len(text) > MAX_FIELD:
             raise InvalidInput(f"{fields[key]['label']}过长", f"{key} is too long", field=key)
+        if key in PERSONAL_FIELDS:
+            form.pop(key, None)
+            if not fields[key]["locked"]:
+                setattr(application, key, text)
+                personal.append(key)
+            continue
         form[key] = fields[key]["value"] if fields[key]["locked"] else text
     with transaction.atomic():
         application.form_data = form
-        application.save(update_fields=["form_data"])
+        application.save(update_fields=["form_data", *personal])
         audit.record(actor=acting_user, action="egov.application_form_saved", object_type="egov.Application",
                      object_id=application.pk, after={"fields": sorted(data)}, division_code=application.division_code)
     return application
@@ -348,9 +366,7 @@ def _deleter(row: ApplicationMaterial) -> Any:
 # --- submit, withdraw --------------------------------------------------------------------------------
 
 def _missing(application: Application) -> tuple[list[str], list[str]]:
-    form = application.form_data or {}
-    fields = [f["label"] for f in prefilled_fields(application) if f["required"] and not str(
-        f["value"] if f["locked"] else form.get(f["key"], "")).strip()]
+    fields = [f["label"] for f in prefilled_fields(application) if f["required"] and not str(f["value"]).strip()]
     materials = [m["name"] for m in application_materials(application) if m["required"] and m["upload"] is None]
     return fields, materials
 

@@ -254,6 +254,14 @@ def _advance(case: Case, at: dt.datetime, cal: WorkingCalendar, actor: Any) -> l
         case.save(update_fields=["status", "decided_at"])
         _event(case, case.application, actor, "approved", data={"case": case.number}, at=at)
         _audit(actor, "case_approved", case, after={"status": case.status})
+    if case.status == CaseStatus.APPROVED and case.issued_at is None and all(
+            s.status in (StepStatus.DONE, StepStatus.SKIPPED) for s in steps):
+        # a process without an issue step (a registration done at the window) is finished (办结) here
+        case.status, case.issued_at = CaseStatus.ISSUED, at
+        case.save(update_fields=["status", "issued_at"])
+        _event(case, case.application, actor, "issued", data={"case": case.number, "certificate": ""}, at=at)
+        _audit(actor, "case_issued", case, before={"status": CaseStatus.APPROVED},
+               after={"status": case.status, "issued_at": at})
     for step in pending_ready:
         if is_issue_step(step) and not issue_released(case):
             continue
@@ -312,6 +320,15 @@ def case_finished(case: Case) -> bool:
 
 # --- acceptance -------------------------------------------------------------------------------------------
 
+def case_days(case: Case) -> tuple[int, int]:
+    """(promised, statutory) working days of the case. A bundle (一件事) makes one promise for all its cases:
+    the longest of its items', so a licence waiting to be issued together with a slower approval is not late."""
+    if case.application.bundle_id is None:
+        return case.item.promised_days, case.item.statutory_days
+    items = [c.item for c in case.application.cases.select_related("item")]
+    return max(i.promised_days for i in items), max(i.statutory_days for i in items)
+
+
 def accept_case(*, acting_user: Any, case: Case, opinion: str = "") -> Case:
     """受理: start the promised and statutory clocks (working days from now) and the first steps."""
     access.require(acting_user, "egov.accept", case.division_code)
@@ -322,11 +339,11 @@ def accept_case(*, acting_user: Any, case: Case, opinion: str = "") -> Case:
         if case.status != CaseStatus.WAITING:
             raise InvalidTransition("该办件不在待受理状态", "the case is not waiting for acceptance", field="status")
         now = timezone.now()
-        item = case.item
+        promised, statutory = case_days(case)
         case.status = CaseStatus.IN_REVIEW
         case.accepted_at = now
-        case.promised_due_at = _deadline(cal, now, item.promised_days)
-        case.statutory_due_at = _deadline(cal, now, item.statutory_days)
+        case.promised_due_at = _deadline(cal, now, promised)
+        case.statutory_due_at = _deadline(cal, now, statutory)
         case.save(update_fields=["status", "accepted_at", "promised_due_at", "statutory_due_at"])
         # an intake step at the start of the process is the acceptance itself
         for step in case.steps.filter(role=INTAKE_ROLE, after=[], status=StepStatus.PENDING):
@@ -340,6 +357,8 @@ def accept_case(*, acting_user: Any, case: Case, opinion: str = "") -> Case:
                after={"status": case.status, "promised_due_at": case.promised_due_at,
                       "statutory_due_at": case.statutory_due_at})
         _advance(case, now, cal, acting_user)
+        if case.status == CaseStatus.APPROVED:  # a window-only process: approved on acceptance
+            _release_siblings(case.application, now, cal, acting_user)
         sync_application(case.application, now)
     return case
 
@@ -487,7 +506,9 @@ def _issue(*, acting_user: Any, case: Case, step: CaseStep, opinion: str, at: dt
         _finish_step(s, acting_user, opinion, "approve", at)
         c.issued_at = at
         c.save(update_fields=["issued_at"])
-        certificate = certificates.issue_certificate(c, acting_user=acting_user, issued_at=at)
+        # a result without a certificate (a registration, a service done) finishes the case (办结)
+        certificate = (None if c.item.result_kind == "none"
+                       else certificates.issue_certificate(c, acting_user=acting_user, issued_at=at))
         c.status = CaseStatus.ISSUED
         c.save(update_fields=["status"])
         numbers.append(c.number)

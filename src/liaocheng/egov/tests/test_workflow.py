@@ -371,3 +371,70 @@ def test_optional_bundle_members_only_when_chosen(staff: dict[str, Any], monkeyp
     assert sorted(c.item.code for c in app.cases.select_related("item")) == ["SX-CUL", "SX-LIC"]
     with pytest.raises(Conflict):  # the choice is fixed once submitted
         applications.choose_items(acting_user=user, application=app, codes=[])
+
+
+def test_results_without_certificate_and_window_only_processes_finish(staff: dict[str, Any]) -> None:
+    make_item("SX-NONE")
+    from liaocheng.egov.models import ServiceItem
+
+    ServiceItem.objects.filter(code="SX-NONE").update(result_kind="none")
+    make_item("SX-WIN", process=[{"key": "accept", "name": "登记", "role": "egov_intake", "limit_days": 1,
+                                  "after": []}])
+    user = enterprise()
+    none_case = submitted(user, item_code="SX-NONE").cases.get()
+    workflow.accept_case(acting_user=staff["intake"], case=none_case)
+    for key, who in (("review", "reviewer"), ("decide", "approver"), ("issue", "issuer")):
+        workflow.complete_step(acting_user=staff[who], case=none_case, key=key, opinion="ok")
+    none_case.refresh_from_db()
+    assert none_case.status == CaseStatus.ISSUED and none_case.issued_at is not None
+    assert not none_case.certificates.exists()
+    assert none_case.application.status == ApplicationStatus.ISSUED
+    # a registration done at the window: finished on acceptance, so supervision no longer watches it
+    window_case = submitted(user, item_code="SX-WIN").cases.get()
+    workflow.accept_case(acting_user=staff["intake"], case=window_case)
+    window_case.refresh_from_db()
+    assert window_case.status == CaseStatus.ISSUED and window_case.issued_at == window_case.accepted_at
+    from liaocheng.egov.supervision import OPEN_CASES
+
+    assert not Case.objects.filter(OPEN_CASES, pk__in=[none_case.pk, window_case.pk]).exists()
+
+
+def test_bundle_makes_one_promise_for_all_its_cases(staff: dict[str, Any], monkeypatch: Any) -> None:
+    patch_certificates(monkeypatch)
+    prior = make_item("SX-CUL", "culture_tourism", promised=10, statutory=20)
+    licence = make_item("SX-LIC", "market_regulation", promised=3, statutory=5)
+    bundle = make_bundle("BD-6", [prior], [licence])
+    app = submitted(enterprise(), bundle_code=bundle.code)
+    for case in app.cases.all():
+        do(at(2026, 9, 28), workflow.accept_case, acting_user=staff["intake"], case=case)
+    dues = {c.item.code: c.promised_due_at for c in app.cases.select_related("item")}
+    # the longest promise (10 working days) from Mon 28 Sep 2026 across the National Day holiday (1-7 Oct;
+    # Sat 10 Oct a make-up day): 29/9, 30/9, 8/10, 9/10, 10/10, 12/10, 13/10, 14/10, 15/10, 16/10
+    assert dues["SX-LIC"] == dues["SX-CUL"]
+    assert dues["SX-LIC"].astimezone(TZ).date() == dt.date(2026, 10, 16)
+
+
+def test_personal_form_fields_are_not_kept_in_plain_json(staff: dict[str, Any]) -> None:
+    from liaocheng.egov.tests.workflow_helpers import citizen
+
+    item = make_item("SX-CIT", serves="citizen")
+    item.form_fields = [{"key": "name", "label": "姓名", "type": "text", "required": True, "prefill": "name"},
+                        {"key": "id_number", "label": "公民身份号码", "type": "text", "required": True,
+                         "prefill": "id_number"},
+                        {"key": "phone", "label": "联系电话", "type": "tel", "required": True, "prefill": ""}]
+    item.save()
+    user = citizen()
+    app = applications.start_application(acting_user=user, item_code="SX-CIT")
+    applications.save_form(acting_user=user, application=app, data={"phone": "13906351234"})
+    app.refresh_from_db()
+    assert "id_number" not in app.form_data and "phone" not in app.form_data
+    assert app.phone == "13906351234" and app.id_number == "371522199001011234"
+    values = {f["key"]: f["value"] for f in applications.prefilled_fields(app)}
+    assert values["phone"] == "13906351234" and values["id_number"] == "371522199001011234"
+    # the encrypted column does not hold the number in clear
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT phone, form_data FROM egov_application WHERE id = %s", [app.pk])
+        raw_phone, raw_form = cursor.fetchone()
+    assert "13906351234" not in str(raw_phone) and "13906351234" not in str(raw_form)
