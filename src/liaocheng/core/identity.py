@@ -59,6 +59,26 @@ def clean_credit_code(value: str, field: str = "credit_code") -> CreditCode:
         raise InvalidInput("统一社会信用代码格式无效", "credit code is malformed", field=field) from exc
 
 
+# GB 32100 characters (no I, O, S, V, Z) and the GB 11714 organisation code check
+CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def org_code_check(body: str) -> str:
+    """The GB 11714 check character of an 8-character organisation code body."""
+    total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def credit_code_from(prefix: str, division_code: str, org_body: str) -> str:
+    """A GB 32100 code: registration authority and entity type (``prefix``, e.g. "91" for an enterprise
+    registered by market regulation), the 6-digit division, the organisation code (body + GB 11714 check),
+    then the GB 32100 check character."""
+    body = f"{prefix}{division_code}{org_body}{org_code_check(org_body)}"
+    return body + uscc.calc_check_digit(body)
+
+
 def clean_phone(value: str, field: str = "phone") -> str:
     compact = re.sub(r"[\s()]", "", value or "")
     compact = compact.removeprefix("+86")

@@ -37,9 +37,10 @@ from django.utils import timezone
 
 from liaocheng.core import access, audit
 from liaocheng.core.errors import Conflict, InvalidInput, NotFound
+from liaocheng.core.identity import CODE_ALPHABET, credit_code_from
 
 from . import credit
-from .models import Case, CaseStatus, Certificate
+from .models import Application, Case, CaseStatus, Certificate
 
 SYSTEM = "system"
 FONT = "STSong-Light"
@@ -165,7 +166,7 @@ def _key_fields(case: Case) -> dict[str, str]:
     """The application's form values that belong on the certificate (labelled by the item's form; no
     personal contact data)."""
     labels = {f.get("key"): f.get("label") for f in case.item.form_fields or [] if isinstance(f, dict)}
-    skip = {"phone", "id_number", "mobile", "email"}
+    skip = {"name", "phone", "id_number", "mobile", "email"}  # the name is the holder line
     out: dict[str, str] = {}
     for key, value in (case.application.form_data or {}).items():
         if key in skip or not isinstance(value, str | int | float) or str(value) == "":
@@ -174,6 +175,49 @@ def _key_fields(case: Case) -> dict[str, str]:
         if label:
             out[str(label)] = str(value)[:200]
     return out
+
+
+def founds_enterprise(application: Application) -> bool:
+    """Does the application found a new enterprise? (One of its items asks for a ``name`` that is not taken
+    from the base databases, e.g. 拟设立企业名称 of 企业设立登记.) Its certificates then belong to the new
+    enterprise, under the credit code assigned to it (赋码)."""
+    if not application.credit_code or not str((application.form_data or {}).get("name", "")).strip():
+        return False
+    return any(f.get("key") == "name" and not f.get("prefill")
+               for c in application.cases.select_related("item") for f in c.item.form_fields or []
+               if isinstance(f, dict))
+
+
+def assign_credit_code(application: Application, *, acting_user: Any) -> str:
+    """赋码: the new enterprise's GB 32100 unified social credit code (registered by market regulation, "91",
+    in the application's division), assigned once per application and kept on it."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    code = str((app.form_data or {}).get("assigned_credit_code") or "")
+    if code:
+        return code
+    for _attempt in range(10):
+        code = credit_code_from("91", app.division_code,
+                                "MA" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6)))
+        if not Certificate.objects.filter(holder_code=code).exists():
+            break
+    app.form_data = {**(app.form_data or {}), "assigned_credit_code": code}
+    app.save(update_fields=["form_data"])
+    application.form_data = app.form_data
+    audit.record(actor=acting_user, action="egov.credit_code_assigned", object_type="egov.Application",
+                 object_id=app.number or app.pk, after={"credit_code": code, "name": app.form_data.get("name", "")},
+                 division_code=app.division_code)
+    return code
+
+
+def holder(case: Case, *, acting_user: Any) -> tuple[str, str]:
+    """(holder name, holder code) of the case's certificate: the new enterprise for a founding application,
+    else the applicant (a person's ID number masked)."""
+    app = case.application
+    if founds_enterprise(app):
+        return str(app.form_data["name"]).strip()[:120], assign_credit_code(app, acting_user=acting_user)
+    if not app.credit_code:
+        return app.applicant_name, mask_id(app.id_number)
+    return app.applicant_name, app.credit_code
 
 
 def issue_certificate(case: Case, *, acting_user: Any, issued_at: dt.datetime | None = None) -> Certificate:
@@ -196,11 +240,12 @@ def issue_certificate(case: Case, *, acting_user: Any, issued_at: dt.datetime | 
         "application_number": app.number or "", "department": case.department.name,
         "division_code": case.division_code, "fields": _key_fields(case),
     }
+    holder_name, holder_code = holder(case, acting_user=acting_user)
     for _attempt in range(5):
         cert = Certificate(
             number=_next_number(case, timezone.localtime(issued_at).year), case=case,
             kind=case.item.result_kind, title=(case.item.result_name or case.item.name)[:120],
-            holder_name=app.applicant_name, holder_code=mask_id(app.id_number) if person else app.credit_code,
+            holder_name=holder_name, holder_code=holder_code,
             data=data, verification_code=new_verification_code(), issued_at=issued_at)
         content = render_pdf(cert)
         try:

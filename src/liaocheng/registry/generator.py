@@ -31,7 +31,9 @@ from typing import Any
 
 import numpy as np
 import shapely
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
+
+from liaocheng.core.identity import CODE_ALPHABET, credit_code_from
 
 from .codes import INDUSTRY_DIVISIONS
 
@@ -342,20 +344,12 @@ def generate_residents(profile: Any, path: Path, n: int, *, seed: int = 1, encod
     return written
 
 
-def _org_code(rnd: random.Random) -> str:
-    body = "MA" + "".join(rnd.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(6))
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(c, 36) * wt for c, wt in zip(body, weights, strict=True))
-    check = 11 - total % 11
-    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
-
-
 def credit_code(prefix: str, region: str, rnd: random.Random, *, bad_check: bool = False) -> str:
-    body = f"{prefix}{region}{_org_code(rnd)}"
-    check = uscc.calc_check_digit(body)
+    code = credit_code_from(prefix, region, "MA" + "".join(rnd.choice(CODE_ALPHABET) for _ in range(6)))
     if bad_check:
-        check = _ORG_ALPHABET[(_ORG_ALPHABET.index(check) + 1 + rnd.randrange(30)) % 31]
-    return body + check
+        check = code[-1]
+        return code[:-1] + _ORG_ALPHABET[(_ORG_ALPHABET.index(check) + 1 + rnd.randrange(30)) % 31]
+    return code
 
 
 def generate_entities(profile: Any, path: Path, n: int, *, seed: int = 1, encoding: str = "utf-8",

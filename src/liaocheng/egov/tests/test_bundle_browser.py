@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stdnum.cn import uscc
 
 from liaocheng.core.demo import DEMO_PASSWORD, ensure_demo_accounts
 from liaocheng.core.models import User
 from liaocheng.core.testing import totp_code
 from liaocheng.egov.catalogue import ensure_demo_catalogue
-from liaocheng.egov.models import Application, ApplicationStatus, Case, CaseStatus, StepStatus
+from liaocheng.egov.models import Application, ApplicationStatus, Case, CaseStatus, Certificate, StepStatus
 from liaocheng.egov.tests.test_certificates import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -186,6 +187,11 @@ def test_enterprise_registration_bundle_with_prior_approval(
     assert len({c.issued_at for c in mains}) == 1  # issued together, at one moment
     application.refresh_from_db()
     assert application.status == ApplicationStatus.ISSUED
+    # 赋码: every certificate belongs to the new enterprise, under the one credit code assigned to it
+    new_code = application.form_data["assigned_credit_code"]
+    assert uscc.is_valid(new_code) and new_code.startswith("91371500") and new_code != "91371500MA3C4XXX0J"
+    certificates = Certificate.objects.filter(case__application=application)
+    assert {(c.holder_name, c.holder_code) for c in certificates} == {(values["name"], new_code)}
 
     # --- the applicant sees one finished application, downloads the licence, checks its code on the portal ---
     applicant.goto(f"{base}/egov/mine/{number}/")
@@ -206,6 +212,7 @@ def test_enterprise_registration_bundle_with_prior_approval(
     applicant.wait_for_url(re.compile(r".*/egov/verify/[0-9A-Z]+/$"))
     result = applicant.locator("#verify-result")
     assert result.get_attribute("data-status") == "valid"
-    assert "营业执照" in result.inner_text()
+    assert "营业执照" in result.inner_text() and new_code in text
+    assert applicant.locator("#verify-holder").inner_text().strip() == values["name"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     applicant.screenshot(path=str(SCREENSHOTS / "egov-verify.png"), full_page=True)
