@@ -124,3 +124,28 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+BROWSER_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def browser_pages(browser: Any) -> Iterator[Callable[..., Any]]:
+    """``new_page(**context_options)``: a page in a fresh browser context (its own cookies, so one actor each),
+    Chinese locale, 30 s timeouts; any JavaScript error on any page fails the test."""
+    opened: list[Any] = []
+    errors: list[str] = []
+
+    def new_page(**options: Any) -> Any:
+        context = browser.new_context(**{"locale": "zh-CN", **options})
+        opened.append(context)
+        page = context.new_page()
+        page.set_default_timeout(BROWSER_TIMEOUT_MS)
+        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+        return page
+
+    yield new_page
+    for context in opened:
+        context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pyotp
 
@@ -19,3 +20,17 @@ def totp_code(user: User) -> str:
                 return pyotp.TOTP(user.totp_secret).at(step * 30)
         time.sleep(30 - time.time() % 30 + 0.05)
     raise RuntimeError("no unused TOTP step available")
+
+
+def browser_login(page: Any, base_url: str, user: User, password: str | None = None,
+                  landing: str = "/workbench/") -> None:
+    """Sign in through the login page in a Playwright page: password (``user.raw_password`` unless given) and,
+    for staff, a fresh one-time code; waits for ``landing``."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password or user.raw_password)  # type: ignore[attr-defined]
+    if user.kind == "staff":
+        page.fill("#id_totp", totp_code(user))
+    page.click("form[action='/login/'] button[type=submit]")
+    page.wait_for_url(f"{base_url}{landing}")
+

@@ -15,7 +15,7 @@ Chromium binary is installed, unless ``LIAOCHENG_REQUIRE_BROWSER`` is set (CI).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,49 +24,21 @@ from stdnum.cn import uscc
 
 from liaocheng.core.demo import DEMO_PASSWORD, ensure_demo_accounts
 from liaocheng.core.models import User
-from liaocheng.core.testing import totp_code
+from liaocheng.core.testing import browser_login
 from liaocheng.egov.catalogue import ensure_demo_catalogue
 from liaocheng.egov.models import Application, ApplicationStatus, Case, CaseStatus, Certificate, StepStatus
 from liaocheng.egov.tests.test_certificates import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_MS = 30_000
 BUNDLE = "QYKB-371500"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SCREENSHOTS = Path.cwd() / "var" / "screenshots"
 
 
-@pytest.fixture
-def contexts(browser: Any) -> Iterator[Callable[..., Any]]:
-    """``new_page()``: a page in a fresh browser context; no JavaScript errors allowed."""
-    opened: list[Any] = []
-    errors: list[str] = []
-
-    def new_page(**options: Any) -> Any:
-        context = browser.new_context(locale="zh-CN", **options)
-        opened.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        return page
-
-    yield new_page
-    for context in opened:
-        context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-
-
 def _login(page: Any, base_url: str, username: str) -> None:
     user = User.objects.get(username=username)
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    if user.kind == "staff":
-        page.fill("#id_totp", totp_code(user))
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(re.compile(r".*/(workbench|me|egov)/.*|.*/$"))
-    assert "/login/" not in page.url, page.locator("body").inner_text()[:500]
+    browser_login(page, base_url, user, DEMO_PASSWORD, landing="/workbench/" if user.kind == "staff" else "/me/")
 
 
 def _queue(page: Any, base_url: str, queue: str) -> list[str]:
@@ -88,14 +60,14 @@ def _status(page: Any) -> str:
 
 
 def test_enterprise_registration_bundle_with_prior_approval(
-        live_server: Any, contexts: Callable[..., Any], settings: Any, tmp_path: Any) -> None:
+        live_server: Any, browser_pages: Callable[..., Any], settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
     ensure_demo_catalogue()
     ensure_demo_accounts()
     base = live_server.url
 
     # --- the enterprise finds the bundle, chooses its one prior approval, fills the form once, submits ---
-    applicant = contexts()
+    applicant = browser_pages()
     _login(applicant, base, "enterprise_demo")
     applicant.goto(f"{base}/egov/bundles/{BUNDLE}/")
     assert "企业开办一件事" in applicant.locator("h1").inner_text()
@@ -139,7 +111,7 @@ def test_enterprise_registration_bundle_with_prior_approval(
     tax = next(n for k, n in cases.items() if k.startswith("tax:"))
 
     # --- the service hall window accepts every case (无差别受理) ---
-    window = contexts()
+    window = browser_pages()
     _login(window, base, "egov_window")
     assert sorted(_queue(window, base, "accept")) == sorted(cases.values())
     for case_number in cases.values():
@@ -149,7 +121,7 @@ def test_enterprise_registration_bundle_with_prior_approval(
         assert _status(window) == "审查中"
 
     # --- two departments (and the tax bureau) hold their own cases at the same time, in parallel ---
-    culture_page, market_page, tax_page = contexts(), contexts(), contexts()
+    culture_page, market_page, tax_page = browser_pages(), browser_pages(), browser_pages()
     _login(culture_page, base, "egov_culture")
     _login(market_page, base, "egov_approver")
     _login(tax_page, base, "egov_tax")
@@ -166,7 +138,7 @@ def test_enterprise_registration_bundle_with_prior_approval(
     _take_step(tax_page, base, tax, "decide", "涉税信息确认")
     held = Case.objects.get(number=licence).steps.get(key="issue")
     assert held.status == StepStatus.PENDING
-    issuer = contexts()
+    issuer = browser_pages()
     _login(issuer, base, "egov_issuer")
     assert _queue(issuer, base, "issue") == []
     # the culture bureau's two parallel reviews (材料审查 ∥ 现场核查), joined by its decision

@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import shapely
 
-from liaocheng.core.testing import totp_code
+from liaocheng.core.testing import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DCF = "371502"  # 东昌府区
 FIRE = f"{DCF}-fire_rescue"
-TIMEOUT_MS = 30_000
+DESK = {"width": 1280, "height": 900}
 SHOTS = Path.cwd() / "var" / "screenshots"
 FIRST_CALLER, SECOND_CALLER = "13806351234", "13906355678"
 
@@ -66,34 +66,6 @@ def _nearest_engines(lon: float, lat: float, n: int) -> list[tuple[int, str]]:
     return [(pk, sign) for pk, sign, _x, _y in ranked[:n]]
 
 
-@pytest.fixture
-def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    opened: list[Any] = []
-    errors: list[str] = []
-
-    def make(**options: Any) -> Any:
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, **options)
-        opened.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        return page
-
-    yield make
-    for context in opened:
-        context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-
-
-def _login(page: Any, base: str, user: Any) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.fill("#id_totp", totp_code(user))
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base}/workbench/")
-
-
 def _locate(page: Any, lon: float, lat: float, datum: str) -> None:
     """Type the coordinates (a device fix or a point read off the map) and let the console look nearby."""
     page.evaluate("delete document.body.dataset.nearbyLoaded")
@@ -105,7 +77,7 @@ def _locate(page: Any, lon: float, lat: float, datum: str) -> None:
 
 
 def test_119_call_recommend_accept_live_board_and_second_call(
-    live_server: Any, new_page: Callable[..., Any], staff_factory: Any
+    live_server: Any, browser_pages: Callable[..., Any], staff_factory: Any
 ) -> None:
     from liaocheng.emergency import demo, intake, recommend
     from liaocheng.emergency.models import Assignment, Call, Incident, Unit
@@ -123,15 +95,15 @@ def test_119_call_recommend_accept_live_board_and_second_call(
     fix_lon, fix_lat = gcj02_to_wgs84(lon, lat)  # what the caller's phone reports (GPS, WGS84)
 
     # The second dispatcher's board is open before anything happens.
-    board = new_page()
-    _login(board, base, second_disp)
+    board = browser_pages(viewport=DESK)
+    browser_login(board, base, second_disp)
     board.goto(f"{base}/emergency/board/")
     board.wait_for_selector("#board-live")
     board.evaluate("window.__sameDocument = true")
 
     # 1. A 119 call with the caller's device fix becomes an incident.
-    console = new_page()
-    _login(console, base, taker)
+    console = browser_pages(viewport=DESK)
+    browser_login(console, base, taker)
     console.goto(f"{base}/emergency/intake/")
     console.select_option("#line", "119")
     console.fill("#caller_number", FIRST_CALLER)
@@ -151,8 +123,8 @@ def test_119_call_recommend_accept_live_board_and_second_call(
     assert console.locator("#calls li.call").count() == 1
 
     # 2. The dispatcher opens the incident: the recommendation names the nearest available fire engines.
-    panel = new_page()
-    _login(panel, base, first_disp)
+    panel = browser_pages(viewport=DESK)
+    browser_login(panel, base, first_disp)
     panel.goto(f"{base}/emergency/incidents/{number}/")
     panel.wait_for_selector("#dispatch-form")
     needed = intake.response_needs(incident.incident_type, incident.severity)["fire_engine"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,13 @@ from django.utils import timezone
 from PIL import Image
 
 from liaocheng.core.departments import department_code
-from liaocheng.core.testing import totp_code
+from liaocheng.core.testing import browser_login
 
 SCREENSHOTS = Path.cwd() / "var" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DCF = "371502"  # 东昌府区
-TIMEOUT_MS = 30_000
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True,
          "has_touch": True}
 
@@ -54,35 +53,6 @@ def _device_point() -> tuple[float, float, str]:
     inside = shapely.from_geojson(grid.geometry).representative_point()
     lon, lat = gcj02_to_wgs84(inside.x, inside.y)
     return lon, lat, grid.code
-
-
-@pytest.fixture
-def contexts(browser: Any) -> Iterator[Callable[..., Any]]:
-    """``new_page(**context_options)``: a page in a fresh browser context; no JavaScript errors allowed."""
-    opened: list[Any] = []
-    errors: list[str] = []
-
-    def new_page(**options: Any) -> Any:
-        context = browser.new_context(locale="zh-CN", **options)
-        opened.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        return page
-
-    yield new_page
-    for context in opened:
-        context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-
-
-def _login(page: Any, base_url: str, user: Any) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.fill("#id_totp", totp_code(user))
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base_url}/workbench/")
 
 
 def _open_from_queue(page: Any, base_url: str, queue: str, number: str) -> None:
@@ -119,7 +89,7 @@ def _facts(page: Any) -> dict[str, str]:
 
 
 def test_case_cycle_from_phone_report_to_on_time_evaluation(
-    live_server: Any, contexts: Callable[..., Any], staff_factory: Any, settings: Any, tmp_path: Any
+    live_server: Any, browser_pages: Callable[..., Any], staff_factory: Any, settings: Any, tmp_path: Any
 ) -> None:
     from liaocheng.core.models import Department
     from liaocheng.urban import services
@@ -138,9 +108,9 @@ def test_case_cycle_from_phone_report_to_on_time_evaluation(
     lon, lat, grid_code = _device_point()
 
     # 1. The supervisor reports on the phone: location from the device, class, description, two photos.
-    phone = contexts(**PHONE, geolocation={"longitude": lon, "latitude": lat, "accuracy": 5},
+    phone = browser_pages(**PHONE, geolocation={"longitude": lon, "latitude": lat, "accuracy": 5},
                      permissions=["geolocation"])
-    _login(phone, base, supervisor)
+    browser_login(phone, base, supervisor)
     phone.goto(f"{base}/urban/report/")
     _no_horizontal_overflow(phone)
     phone.click("#locate-me")
@@ -170,8 +140,8 @@ def test_case_cycle_from_phone_report_to_on_time_evaluation(
     phone.screenshot(path=str(SCREENSHOTS / "urban-report-phone.png"), full_page=True)
 
     # 2. The intake clerk files it from the 待立案 queue.
-    desk = contexts(viewport={"width": 1280, "height": 860})
-    _login(desk, base, clerk)
+    desk = browser_pages(viewport={"width": 1280, "height": 860})
+    browser_login(desk, base, clerk)
     _open_from_queue(desk, base, "file", case.number)
     assert desk.locator("h1").inner_text().startswith(case.number)
     assert len(desk.locator("img.case-photo").all()) == 2
@@ -179,7 +149,7 @@ def test_case_cycle_from_phone_report_to_on_time_evaluation(
 
     # ... and the dispatcher dispatches to the department found from class and location.
     desk.context.clear_cookies()
-    _login(desk, base, dispatcher)
+    browser_login(desk, base, dispatcher)
     _open_from_queue(desk, base, "dispatch", case.number)
     assert _facts(desk)["责任部门"] == department.name
     chosen = desk.locator("form[data-action='dispatch'] select[name=department] option:checked")
@@ -190,7 +160,7 @@ def test_case_cycle_from_phone_report_to_on_time_evaluation(
 
     # 3. The department accepts, then handles with a note and an after photo.
     desk.context.clear_cookies()
-    _login(desk, base, handler)
+    browser_login(desk, base, handler)
     _open_from_queue(desk, base, "handle", case.number)
     _act(desk, "accept", "处置中")
 
@@ -212,7 +182,7 @@ def test_case_cycle_from_phone_report_to_on_time_evaluation(
 
     # 5. The shift lead closes.
     desk.context.clear_cookies()
-    _login(desk, base, lead)
+    browser_login(desk, base, lead)
     _open_from_queue(desk, base, "close", case.number)
     _act(desk, "close", "已结案")
 
