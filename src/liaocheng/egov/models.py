@@ -369,6 +369,12 @@ class DisclosureType(models.TextChoices):
     NOT_PUBLIC = "not_public", _("不予公开")
 
 
+class DocumentKind(models.TextChoices):
+    RULE = "rule", _("规章")
+    NORMATIVE = "normative", _("行政规范性文件")
+    OTHER = "other", _("其他文件")
+
+
 class Document(models.Model):
     title = models.CharField(_("标题"), max_length=300)
     doc_number = models.CharField(_("文号"), max_length=60, blank=True, default="")
@@ -381,6 +387,10 @@ class Document(models.Model):
     disclosure_type = models.CharField(_("公开方式"), max_length=12, choices=DisclosureType.choices,
                                        default=DisclosureType.PROACTIVE)
     classified = models.BooleanField(_("涉密"), default=False)
+    # 文件类型 for the annual report's table (规章 / 行政规范性文件 made, repealed, in force)
+    doc_kind = models.CharField(_("文件类型"), max_length=12, choices=DocumentKind.choices, default=DocumentKind.OTHER,
+                                db_index=True)
+    repealed_on = models.DateField(_("废止日期"), null=True, blank=True)
     body = models.TextField(_("正文"), blank=True, default="")
     file = models.FileField(_("附件"), upload_to="egov/documents/%Y/", blank=True)
     published_at = models.DateTimeField(_("公开时间"), null=True, blank=True, db_index=True)
@@ -423,8 +433,35 @@ class DisclosureRequest(models.Model):
     answer = models.TextField(_("答复内容"), blank=True, default="")
     # disclosed / partly / refused / not_held
     answer_kind = models.CharField(_("答复类型"), max_length=20, blank=True, default="")
+    # the national annual-report template's sub-reason of a refused / unable / not processed / other answer
+    answer_reason = models.CharField(_("答复理由"), max_length=30, blank=True, default="")
+    # natural_person / business / research / public_interest / legal_service / other (the template's columns)
+    requester_category = models.CharField(_("申请人类型"), max_length=20, default="natural_person")
 
     class Meta:
         ordering = ["-received_at"]
         verbose_name = _("依申请公开")
         verbose_name_plural = _("依申请公开")
+
+
+class DisclosureAnnualReport(models.Model):
+    """政府信息公开工作年度报告 in the national template: the tables are computed from the platform's data;
+    the officer writes the text sections and the figures the platform does not hold (行政处罚, 复议, 诉讼 ...),
+    then publishes it (by 31 January of the following year)."""
+
+    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="disclosure_reports")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    overview = models.TextField(_("总体情况"), blank=True, default="")
+    problems = models.TextField(_("存在的主要问题及改进情况"), blank=True, default="")
+    other_matters = models.TextField(_("其他需要报告的事项"), blank=True, default="")
+    manual_figures = models.JSONField(_("人工填报数据"), default=dict, blank=True)
+    figures = models.JSONField(_("发布时的统计数据"), default=dict, blank=True)  # frozen when published
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "department"]
+        constraints = [models.UniqueConstraint(fields=["department", "year"], name="egov_annual_report_once")]
+        verbose_name = _("政府信息公开工作年度报告")
+        verbose_name_plural = _("政府信息公开工作年度报告")
+
