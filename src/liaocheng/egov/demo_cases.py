@@ -152,14 +152,42 @@ DISCLOSURE_TOPICS = ["城区老旧小区改造项目的资金使用情况", "某
                      "最低生活保障对象的审批标准", "中小学学区划分方案", "某小区规划设计变更审批材料",
                      "行政事业性收费项目及标准", "重点项目建设计划", "防汛应急物资储备情况"]
 DISCLOSURE_PURPOSES = ["自身生产、生活需要", "了解本人房屋征收补偿依据", "企业经营决策参考", "学术研究"]
-ANSWER_KINDS = [("disclosed", 55), ("partly", 15), ("refused", 8), ("not_held", 15), ("not_found", 7)]
+# answers in the national annual-report template's terms: (kind, sub-reason, weight), shares close to those in
+# published municipal reports (many 无法提供/本机关不掌握, few 不予公开)
+ANSWER_KINDS = [
+    ("disclosed", "", 40), ("partly", "", 8),
+    ("refused", "third_party", 2), ("refused", "process_info", 1.5), ("refused", "internal_affairs", 1),
+    ("refused", "inquiry", 0.8), ("refused", "enforcement_file", 0.5), ("refused", "law_forbidden", 0.3),
+    ("refused", "state_secret", 0.2), ("refused", "security_stability", 0.2),
+    ("unable", "not_held", 24), ("unable", "needs_creation", 5), ("unable", "unclear", 2),
+    ("not_processed", "petition", 3), ("not_processed", "repeated", 2.5), ("not_processed", "excessive", 1),
+    ("not_processed", "confirmation", 1), ("not_processed", "publication", 0.5),
+    ("other", "no_correction", 3.5), ("other", "other", 2.5), ("other", "no_fee", 0.2),
+]
 ANSWER_TEXTS = {
     "disclosed": "经审查，您申请的信息属于可以公开的政府信息，现予以公开，详见附件。",
     "partly": "经审查，您申请的信息中涉及第三方个人信息的部分不予公开，其余部分予以公开。",
-    "refused": "经审查，您申请的信息属于内部事务信息，依据《中华人民共和国政府信息公开条例》第十六条不予公开。",
-    "not_held": "经检索，本机关未制作或获取您申请的信息，建议向有关主管部门咨询。",
-    "not_found": "经检索，您申请公开的政府信息不存在。",
+    "refused": "经审查，您申请的信息依据《中华人民共和国政府信息公开条例》第十四条至第十六条的规定不予公开。",
+    "refused.third_party": "经审查，您申请的信息涉及第三方商业秘密，第三方不同意公开，依据《条例》第十五条不予公开。",
+    "refused.process_info": "经审查，您申请的信息属于过程稿等过程性信息，依据《条例》第十六条第二款可以不予公开。",
+    "refused.internal_affairs": "经审查，您申请的信息属于内部事务信息，依据《条例》第十六条第一款可以不予公开。",
+    "refused.inquiry": "经审查，您申请的信息属于行政查询事项，请按照有关法律法规规定的程序办理查询。",
+    "refused.enforcement_file": "经审查，您申请的信息属于行政执法案卷信息，依据《条例》第十六条第二款可以不予公开。",
+    "unable.not_held": "经检索，本机关未制作或获取您申请的信息，依据《条例》第三十六条第（四）项告知如上。",
+    "unable.needs_creation": "您申请的信息需要本机关对现有政府信息进行加工、分析，依据《条例》第三十八条不予提供。",
+    "unable.unclear": "经补正，您的申请内容仍不明确，本机关无法确定您所需的政府信息。",
+    "not_processed.petition": "您的申请实为信访、投诉、举报事项，请通过信访渠道反映，本机关不予处理。",
+    "not_processed.repeated": "您已就同一内容提出过申请并已获答复，依据《条例》第三十六条第（六）项不再重复处理。",
+    "not_processed.excessive": "您在短期内无正当理由大量、反复提出申请，本机关依据《条例》第三十五条不予处理。",
+    "not_processed.confirmation": "您要求本机关确认或重新出具已获取的信息，依据《条例》第三十九条不予处理。",
+    "not_processed.publication": "您申请的信息已由公开出版物刊载，请自行查阅，本机关不予处理。",
+    "other.no_correction": "本机关已于此前通知您补正申请，您无正当理由逾期未补正，本机关不再处理您的申请。",
+    "other.other": "您已主动撤回申请，本机关终止处理。",
+    "other.no_fee": "您逾期未按收费通知要求缴纳信息处理费，本机关不再处理您的申请。",
 }
+# enterprise accounts choose their column of the template (法人或其他组织); weights
+REQUESTER_CATEGORY_WEIGHTS = [("business", 78), ("legal_service", 10), ("other", 5), ("research", 4),
+                              ("public_interest", 3)]
 
 # fallback names when the registry is empty
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
@@ -1249,14 +1277,18 @@ def _disclosure_requests(rng: random.Random, clock: _Clock, gen: _Generator, cou
     requests, histories = [], []
     for serial, received in enumerate(times, 1):
         dept = rng.choices(depts, weights)[0]
-        who = gen.pick_applicant("citizen" if rng.random() < 0.8 else "enterprise", dept.division_code[:6])
+        citizen = rng.random() < 0.8
+        who = gen.pick_applicant("citizen" if citizen else "enterprise", dept.division_code[:6])
         if who is None:
             continue
+        category = "natural_person" if citizen else rng.choices(
+            [c for c, _ in REQUESTER_CATEGORY_WEIGHTS], [w for _, w in REQUESTER_CATEGORY_WEIGHTS])[0]
         due = clock.deadline(received, disclosure.ANSWER_DAYS)
         req = DisclosureRequest(number=f"YSQ{clock.local(received):%Y%m%d}{DEMO_PREFIX}{serial:06d}",
                                 requester=who.user, department=dept, division_code=dept.division_code[:6],
                                 description=f"申请公开{rng.choice(DISCLOSURE_TOPICS)}",
-                                purpose=rng.choice(DISCLOSURE_PURPOSES), received_at=received, due_at=due)
+                                purpose=rng.choice(DISCLOSURE_PURPOSES), received_at=received, due_at=due,
+                                requester_category=category)
         history: list[tuple[dt.datetime, dt.datetime | None]] = [(received, due)]
         extended = rng.random() < 0.15
         if extended:
@@ -1273,8 +1305,9 @@ def _disclosure_requests(rng: random.Random, clock: _Clock, gen: _Generator, cou
         if req.extended_at and answered <= req.extended_at:
             answered = clock.after_working_days(rng, req.extended_at, 1)
         if answered <= clock.now:
-            kind = rng.choices([k for k, _ in ANSWER_KINDS], [w for _, w in ANSWER_KINDS])[0]
-            req.answered_at, req.answer_kind, req.answer = answered, kind, ANSWER_TEXTS[kind]
+            kind, reason, _w = rng.choices(ANSWER_KINDS, [w for _, _, w in ANSWER_KINDS])[0]
+            text = ANSWER_TEXTS.get(f"{kind}.{reason}") or ANSWER_TEXTS[kind]
+            req.answered_at, req.answer_kind, req.answer_reason, req.answer = answered, kind, reason, text
             req.status = DisclosureRequestStatus.ANSWERED
             history.append((answered, None))
         requests.append(req)

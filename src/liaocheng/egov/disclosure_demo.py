@@ -3,8 +3,15 @@
 ``ensure_demo_documents(n)`` tops the document table up to ``n`` documents of the city's and counties'
 departments: titles such as "聊城市人民政府办公室关于印发聊城市城乡供水一体化实施方案的通知", document
 numbers such as 聊政办发〔2025〕12号, bodies of several paragraphs built from a phrase bank over many topics,
-categories, a few classified and "不予公开" records. Deterministic for a seed, written in bulk with their
-search index rows (``egov.search.index_many``), one transaction and one audit record per batch.
+categories, a few classified and "不予公开" records. About one in seven is a 行政规范性文件 (文号 such as
+聊政发〔2025〕12号) and a few of the city government's are 规章 (聊城市人民政府令); some of both are repealed. The
+kinds and repeal dates come from a generator seeded by the index number, so the rest of a document (and of the
+sequence) is the same as without them. Deterministic for a seed, written in bulk with their search index rows
+(``egov.search.index_many``), one transaction and one audit record per batch.
+
+``ensure_demo_annual_reports()`` then publishes last year's 政府信息公开工作年度报告 of a few departments (the
+tables frozen from the data, plausible text sections and manual figures), so that the public pages show real
+reports.
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from liaocheng.core import audit
-from liaocheng.core.departments import COUNTIES
+from liaocheng.core.departments import COUNTIES, department_code
 from liaocheng.core.models import Department
 
+from . import disclosure as disclosure_service
 from . import search
-from .models import DisclosureType, Document
+from .models import DisclosureAnnualReport, DisclosureRequest, DisclosureType, Document, DocumentKind
 
 BATCH = 5000
 FIRST_DAY = dt.date(2020, 1, 1)
@@ -75,6 +83,9 @@ GOALS = ["群众满意度明显提高", "工作机制更加健全", "服务能�
 UNITS = ["各县（市、区）人民政府", "市政府各部门", "各有关单位", "各乡镇（街道）", "市属各企业"]
 CLOSERS = ["本通知自印发之日起施行。", "请结合实际，认真贯彻执行。", "执行中遇到的问题，请及时报告。",
            "各单位要明确责任分工，确保各项措施落到实处。"]
+RULE_SUBJECTS = ["城市集中供热管理办法", "城市节约用水管理办法", "大运河文化遗产保护办法", "东昌湖风景名胜区管理办法",
+                 "城市绿化管理办法", "农村公路管理养护办法", "政务数据共享管理办法", "重大行政决策程序规定",
+                 "城市道路挖掘管理办法", "燃气管理办法", "生活垃圾分类管理办法", "历史文化名城保护办法"]
 KINDS_OF_DOC = [("关于印发{s}的通知", 5), ("关于进一步加强{t}工作的意见", 2), ("关于做好{t}工作的通知", 3),
                 ("关于{t}有关问题的批复", 1), ("关于公布{y}年{t}情况的公告", 1)]
 
@@ -122,9 +133,27 @@ def make_document(rng: random.Random, dept: Department, county: str, serial: int
         day = issued_on + dt.timedelta(days=rng.randint(1, 15))
         published = dt.datetime.combine(day, dt.time(9 + rng.randrange(8), rng.randrange(60)),
                                         timezone.get_current_timezone())
-    return Document(title=title, doc_number=doc_number, index_number=f"{dept.code}/{year:04d}-{serial:05d}",
+    index_number = f"{dept.code}/{year:04d}-{serial:05d}"
+    kind, repealed_on = DocumentKind.OTHER, None
+    sub = random.Random(index_number)  # its own generator: the main sequence stays as it was
+    if dept.level == "city" and dept.kind == "party_government_office" and sub.random() < 0.05:
+        kind = DocumentKind.RULE  # 政府规章: 聊城市人民政府令
+        title = f"聊城市{sub.choice(RULE_SUBJECTS)}"
+        doc_number = f"聊城市人民政府令第{sub.randint(1, 60)}号"
+        body = body.replace(f"{dept.name}\n{issued_on.year}年", f"聊城市人民政府\n{issued_on.year}年")
+    elif ("关于印发" in title or "意见" in title) and sub.random() < 0.28:
+        kind = DocumentKind.NORMATIVE  # 行政规范性文件, always with a 文号
+        if dept.kind == "party_government_office":
+            doc_number = f"{prefix}政{'发' if sub.random() < 0.5 else '办发'}〔{year}〕{sub.randint(1, 40)}号"
+        elif not doc_number:
+            doc_number = f"{prefix}{abbr}规〔{year}〕{sub.randint(1, 12)}号"
+    if kind != DocumentKind.OTHER and issued_on.year < LAST_DAY.year - 1 and sub.random() < 0.15:
+        day = issued_on + dt.timedelta(days=sub.randint(365, 1800))
+        repealed_on = day if day <= LAST_DAY else None
+    return Document(title=title, doc_number=doc_number, index_number=index_number,
                     department=dept, division_code=dept.division_code[:6], issued_on=issued_on, category=category,
-                    disclosure_type=disclosure, classified=classified, body=body, published_at=published)
+                    disclosure_type=disclosure, classified=classified, body=body, published_at=published,
+                    doc_kind=kind, repealed_on=repealed_on)
 
 
 def generate(count: int, *, seed: int = 11, serial_start: dict[str, int] | None = None) -> Iterator[Document]:
@@ -185,4 +214,92 @@ def ensure_demo_documents(count: int = 5000, *, seed: int = 11,
             flush()
     if batch:
         flush()
+    ensure_demo_annual_reports()
     return made
+
+
+# --- published annual reports ---------------------------------------------------------------------------
+
+# (division, kind): the departments whose last-year report the demo publishes, with typical manual figures
+# (行政处罚 and 行政强制 decisions, 收费 in 万元, then review and litigation counts)
+REPORT_DEPARTMENTS: list[tuple[str, str, tuple[int, int], tuple[int, int], float]] = [
+    ("371500", "party_government_office", (0, 0), (0, 0), 0.0),
+    ("371500", "market_regulation", (420, 960), (15, 60), 0.0),
+    ("371500", "natural_resources", (35, 110), (2, 12), 862.4),
+    ("371500", "housing_construction", (20, 70), (0, 6), 0.0),
+    ("371500", "ecology_environment", (90, 230), (8, 30), 0.0),
+    ("371502", "party_government_office", (0, 0), (0, 0), 0.0),
+]
+REPORT_PROBLEMS = [
+    "一是政策解读的形式还不够丰富，图解、视频等解读方式运用较少；二是依申请公开办理的规范化水平有待提高，个别答复"
+    "告知书的法律依据引用不够准确；三是基层政务公开标准化、规范化建设还存在薄弱环节。",
+    "下一步，我们将重点做好以下工作：一是丰富政策解读形式，提高解读的针对性和可读性；二是加强依申请公开工作人员"
+    "业务培训，统一答复文书格式；三是加强政府信息公开平台建设，提升检索查阅的便利度。",
+]
+
+
+def _report_text(dept: Department, year: int, figures: dict[str, Any]) -> tuple[str, str, str]:
+    start = dt.datetime(year, 1, 1, tzinfo=timezone.get_current_timezone())
+    end = dt.datetime(year + 1, 1, 1, tzinfo=timezone.get_current_timezone())
+    published = Document.objects.filter(department=dept, published_at__gte=start, published_at__lt=end).count()
+    normative = figures["documents"][DocumentKind.NORMATIVE]
+    received = figures["requests"]["received"][-1]
+    answered = figures["requests"]["results_total"][-1]
+    carried = figures["requests"]["carried_forward"][-1]
+    overview = "\n\n".join([
+        f"{year}年，{dept.name}坚持以习近平新时代中国特色社会主义思想为指导，认真贯彻落实《中华人民共和国政府"
+        "信息公开条例》和国家、省、市关于政务公开工作的部署要求，以公开促落实、促规范、促服务，政府信息公开工作"
+        "取得新成效。",
+        f"（一）主动公开。全年通过政府网站主动公开政府信息{published}条，其中制发行政规范性文件"
+        f"{normative['made']}件，截至年底现行有效的行政规范性文件{normative['in_force']}件，均按规定在政府信息"
+        "公开平台集中发布并同步开展政策解读。",
+        f"（二）依申请公开。全年新收政府信息公开申请{received}件，办结{answered}件，结转下年度继续办理{carried}件。"
+        "所有申请均通过网上办事大厅实名登记、限时办理，答复期限临近时由电子监察系统自动预警。",
+        "（三）政府信息管理。严格落实公文类信息公开属性源头认定制度，对拟公开的政府信息依法依规进行保密审查，"
+        "对行政规范性文件实行统一登记、统一编号、统一发布，并及时公布文件清理结果。",
+        "（四）平台建设。依托数字聊城政府信息公开平台，实现政府信息统一编制索引号、全文检索和按主题分类查阅。",
+        "（五）监督保障。将政务公开工作纳入年度绩效考核，组织开展业务培训，畅通社会评议和投诉举报渠道。",
+    ])
+    other = (f"本机关{year}年度未收取政府信息公开信息处理费。按照《政府信息公开信息处理费管理办法》的规定，"
+             "申请人申请公开政府信息的数量、频次明显超过合理范围的，行政机关可以收取信息处理费。")
+    return overview, "\n\n".join(REPORT_PROBLEMS), other
+
+
+def ensure_demo_annual_reports(year: int | None = None, *, seed: int = 17) -> int:
+    """Publish last year's annual report of the departments in ``REPORT_DEPARTMENTS`` that have none (the
+    tables frozen from the current data). Returns the number published."""
+    year = year or timezone.localdate().year - 1
+    rng = random.Random(seed + year)
+    made = []
+    tz = timezone.get_current_timezone()
+    with transaction.atomic():
+        for division, kind, punish, coerce, fees in REPORT_DEPARTMENTS:
+            dept = Department.objects.filter(code=department_code(division, kind)).first()
+            if dept is None or DisclosureAnnualReport.objects.filter(department=dept, year=year).exists():
+                continue
+            busy = DisclosureRequest.objects.filter(department=dept).count() > 20
+
+            def few(high: int, busy: bool = busy) -> int:
+                return rng.randint(0, high) if busy else 0
+
+            manual: dict[str, Any] = {
+                "punishment": rng.randint(*punish), "coercion": rng.randint(*coerce),
+                "fees": f"{fees * rng.uniform(0.85, 1.15):.2f}" if fees else "0.00",
+                "review_maintained": few(3), "review_corrected": few(1), "review_other": few(1),
+                "review_pending": few(1), "direct_maintained": few(2), "direct_corrected": 0,
+                "direct_other": few(1), "direct_pending": few(1), "after_review_maintained": few(1),
+                "after_review_corrected": 0, "after_review_other": 0, "after_review_pending": few(1)}
+            published_at = min(timezone.now(), dt.datetime(year + 1, 1, rng.randint(12, 28), 9 + rng.randrange(7),
+                                                           rng.randrange(60), tzinfo=tz))
+            row = DisclosureAnnualReport(department=dept, year=year, manual_figures=manual,
+                                         published_at=published_at)
+            row.overview, row.problems, row.other_matters = _report_text(
+                dept, year, disclosure_service.annual_report(dept, year).figures)
+            row.figures = disclosure_service.frozen_figures(row, published_at)
+            row.save()
+            made.append(dept.code)
+        if made:
+            audit.record(actor="system", action="egov.disclosure_report.demo_publish",
+                         object_type="egov.DisclosureAnnualReport", object_id=str(year),
+                         after={"year": year, "departments": made})
+    return len(made)

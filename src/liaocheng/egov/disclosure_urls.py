@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("egov/disclosure/", views.index, name="index"),
     path("egov/disclosure/documents/<int:pk>/", views.document, name="document"),
     path("egov/disclosure/departments/<str:code>/", views.department, name="department"),
+    path("egov/disclosure/departments/<str:code>/reports/", views.annual_reports, name="reports"),
     path("egov/disclosure/departments/<str:code>/report/<int:year>/", views.annual_report, name="report"),
     path("egov/disclosure/request/", views.request_form, name="request"),
     path("egov/disclosure/mine/", views.mine, name="mine"),
@@ -20,6 +21,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("egov/disclosure/manage/documents/<int:pk>/", views.staff_document_edit, name="staff_document"),
     path("egov/disclosure/manage/documents/<int:pk>/withdraw/", views.staff_document_withdraw,
          name="staff_document_withdraw"),
+    path("egov/disclosure/manage/reports/", views.staff_reports, name="staff_reports"),
+    path("egov/disclosure/manage/reports/<str:code>/<int:year>/", views.staff_report, name="staff_report"),
     path("egov/disclosure/manage/requests/", views.staff_requests, name="staff_requests"),
     path("egov/disclosure/manage/requests/<int:pk>/", views.staff_request_action, name="staff_request_action"),
 ]

@@ -100,35 +100,47 @@ def test_extension_once_only_and_late_answer_flagged(citizen: User, officer: Any
         disclosure.answer_request(req, acting_user=officer, kind="disclosed", answer="再答复")
 
 
-def test_annual_report_counts(citizen: User, officer: Any, dept: Department) -> None:
-    kw: dict[str, Any] = {"acting_user": officer, "department": dept, "body": "正文"}
-    p2025 = dt.datetime(2025, 5, 6, 10, tzinfo=TZ)
-    disclosure.publish_document(title="甲", issued_on=dt.date(2025, 5, 1), category="综合政务", now=p2025, **kw)
-    disclosure.publish_document(title="乙", issued_on=dt.date(2025, 5, 1), category="综合政务", now=p2025, **kw)
-    disclosure.publish_document(title="丙", issued_on=dt.date(2025, 5, 1), category="教育", now=p2025, **kw)
-    disclosure.publish_document(title="丁", issued_on=dt.date(2024, 5, 1), category="教育",
-                                now=dt.datetime(2024, 5, 6, tzinfo=TZ), **kw)
-    disclosure.publish_document(title="密", issued_on=dt.date(2025, 5, 1), category="教育", classified=True,
-                                now=p2025, **kw)
+def test_answer_kinds_in_the_national_template_terms(citizen: User, officer: Any, dept: Department) -> None:
     t = dt.datetime(2025, 6, 2, 9, tzinfo=TZ)
-    r1 = disclosure.submit_request(acting_user=citizen, department=dept, description="一", now=t)
-    r2 = disclosure.submit_request(acting_user=citizen, department=dept, description="二", now=t)
-    r3 = disclosure.submit_request(acting_user=citizen, department=dept, description="三", now=t)
-    disclosure.submit_request(acting_user=citizen, department=dept, description="四", now=t)
-    disclosure.answer_request(r1, acting_user=officer, kind="disclosed", answer="予以公开",
-                              now=t + dt.timedelta(days=3))
-    r2 = disclosure.extend_request(r2, acting_user=officer, reason="需协商", now=t + dt.timedelta(days=10))
-    disclosure.answer_request(r2, acting_user=officer, kind="refused", answer="不予公开",
-                              now=r2.due_at + dt.timedelta(days=1))
-    disclosure.answer_request(r3, acting_user=officer, kind="not_held", answer="不掌握", now=t + dt.timedelta(days=5))
-    report = disclosure.annual_report(dept, 2025)
-    assert report.documents_by_category == [("综合政务", 2), ("教育", 1)] and report.documents_total == 3
-    assert (report.received, report.answered, report.extended, report.pending) == (4, 3, 1, 1)
-    assert report.answer_kinds["disclosed"] == 1 and report.answer_kinds["refused"] == 1
-    assert report.on_time == 2 and report.on_time_share == pytest.approx(2 / 3)
-    csv_text = disclosure.annual_report_csv(report)
-    assert "综合政务,2" in csv_text and "0.6667" in csv_text
-    assert disclosure.annual_report(dept, 2024).documents_total == 1
+    reqs = [disclosure.submit_request(acting_user=citizen, department=dept, description=f"信息{i}", now=t)
+            for i in range(4)]
+    assert set(disclosure.ANSWER_KINDS) == {"disclosed", "partly", "refused", "unable", "not_processed", "other"}
+    for kind in ("refused", "unable", "not_processed", "other"):  # a sub-reason is required for these four
+        with pytest.raises(InvalidInput) as err:
+            disclosure.answer_request(reqs[0], acting_user=officer, kind=kind, answer="答复", now=t)
+        assert err.value.field == "answer_reason" and "请选择具体理由" in err.value.message_zh
+    with pytest.raises(InvalidInput) as err:  # a reason of another kind is not accepted
+        disclosure.answer_request(reqs[0], acting_user=officer, kind="refused", reason="not_held", answer="答复", now=t)
+    assert err.value.field == "answer_reason"
+    with pytest.raises(InvalidInput) as err:
+        disclosure.answer_request(reqs[0], acting_user=officer, kind="not_held", answer="不掌握", now=t)
+    assert err.value.field == "answer_kind"  # the old kind is gone (migrated to 无法提供 / 本机关不掌握)
+    a = disclosure.answer_request(reqs[0], acting_user=officer, kind="refused", reason="third_party",
+                                  answer="涉及第三方商业秘密", now=t)
+    b = disclosure.answer_request(reqs[1], acting_user=officer, kind="unable", reason="not_held", answer="不掌握",
+                                  now=t)
+    c = disclosure.answer_request(reqs[2], acting_user=officer, kind="disclosed", reason="state_secret",
+                                  answer="予以公开", now=t)
+    assert (a.answer_kind, a.answer_reason) == ("refused", "third_party")
+    assert (b.answer_kind, b.answer_reason) == ("unable", "not_held")
+    assert (c.answer_kind, c.answer_reason) == ("disclosed", "")  # no reason for a full disclosure
+    assert disclosure.answer_label("refused", "third_party") == "不予公开：保护第三方合法权益"
+    assert AuditRecord.objects.filter(action="egov.disclosure_request.answer").last().after["answer_reason"] == ""
+    assert reqs[3].requester_category == "natural_person"
+
+
+def test_enterprise_requests_record_their_category(officer: Any, dept: Department) -> None:
+    firm = User.objects.create_user(username="e_law", password="Pw-enterprise-2026!", kind="enterprise",
+                                    real_name="山东聊城某某律师事务所")
+    req = disclosure.submit_request(acting_user=firm, department=dept, description="某项目批复")
+    assert req.requester_category == "business"  # 商业企业 by default
+    req = disclosure.submit_request(acting_user=firm, department=dept, description="某项目批复",
+                                    requester_category="legal_service")
+    assert req.requester_category == "legal_service"
+    with pytest.raises(InvalidInput) as err:
+        disclosure.submit_request(acting_user=firm, department=dept, description="某项目批复",
+                                  requester_category="natural_person")
+    assert err.value.field == "requester_category"
 
 
 def test_pages_search_request_and_answer(client: Any, citizen: User, officer: Any, dept: Department) -> None:
@@ -149,9 +161,12 @@ def test_pages_search_request_and_answer(client: Any, citizen: User, officer: An
     assert "集中供热" in client.get(reverse("egov_disclosure:document", args=[doc.pk])).content.decode()
     dept_page = client.get(reverse("egov_disclosure:department", args=[dept.code])).content.decode()
     assert "城乡建设" in dept_page and "公开指南" in dept_page
-    csv_resp = client.get(reverse("egov_disclosure:report", args=[dept.code, doc.published_at.year]),
-                          {"format": "csv"})
-    assert csv_resp["Content-Type"].startswith("text/csv") and "城乡建设,1" in csv_resp.content.decode("utf-8-sig")
+    year = doc.published_at.year
+    report_page = client.get(reverse("egov_disclosure:report", args=[dept.code, year])).content.decode()
+    assert "未发布（实时统计）" in report_page and "收到和处理政府信息公开申请情况" in report_page
+    csv_resp = client.get(reverse("egov_disclosure:report", args=[dept.code, year]), {"format": "csv"})
+    assert csv_resp["Content-Type"].startswith("text/csv") and csv_resp.content.startswith(b"\xef\xbb\xbf")
+    assert "一、本年新收政府信息公开申请数量" in csv_resp.content.decode("utf-8-sig")
 
     client.force_login(citizen)
     resp = client.post(reverse("egov_disclosure:request"), {"department": dept.code, "description": "供热补贴标准"})
@@ -160,7 +175,15 @@ def test_pages_search_request_and_answer(client: Any, citizen: User, officer: An
     assert req.number in client.get(reverse("egov_disclosure:mine")).content.decode()
     client.force_login(officer)
     assert req.number in client.get(reverse("egov_disclosure:staff_requests")).content.decode()
-    client.post(reverse("egov_disclosure:staff_request_action", args=[req.pk]),
-                {"action": "answer", "kind": "disclosed", "answer": "予以公开"})
+    resp = client.post(reverse("egov_disclosure:staff_request_action", args=[req.pk]),
+                       {"action": "answer", "kind": "unable", "reason": "", "answer": "本机关不掌握"}, follow=True)
+    assert "请选择具体理由" in resp.content.decode()  # the reason is required for 无法提供
     req.refresh_from_db()
-    assert req.status == DisclosureRequestStatus.ANSWERED and req.answer_kind == "disclosed"
+    assert req.status != DisclosureRequestStatus.ANSWERED
+    client.post(reverse("egov_disclosure:staff_request_action", args=[req.pk]),
+                {"action": "answer", "kind": "unable", "reason": "not_held", "answer": "本机关不掌握该信息。"})
+    req.refresh_from_db()
+    assert req.status == DisclosureRequestStatus.ANSWERED and (req.answer_kind, req.answer_reason) == (
+        "unable", "not_held")
+    client.force_login(citizen)
+    assert "无法提供：本机关不掌握相关政府信息" in client.get(reverse("egov_disclosure:mine")).content.decode()
