@@ -2,7 +2,7 @@
  * 数字聊城 – emergency call-taker console. A click on the map (GCJ-02) or typed coordinates (a device fix in
  * WGS84, or GCJ-02) set the call's point; the open incidents near it are then fetched as an HTML fragment
  * (radio buttons "并入 YJ…") into #nearby. The type filter narrows the GB/T 35561 type picker.
- * Leaflet without online tiles: the county outlines come from our own OGC API.
+ * Leaflet without online tiles: the county outlines come from our own OGC API (set up by liaocheng-map.js).
  */
 (function () {
   "use strict";
@@ -19,7 +19,7 @@
   var nearbyEl = document.getElementById("nearby");
   var mapEl = document.getElementById("intake-map");
   var map = null;
-  var marker = null;
+  var place = null;
   var seq = 0;
 
   // The call is answered when the call-taker starts on the form, not when the console page was loaded
@@ -63,29 +63,13 @@
     if (!map) {
       return;
     }
-    var ll = [Number(lat), Number(lon)];
-    if (marker) {
-      marker.setLatLng(ll);
-    } else {
-      marker = L.circleMarker(ll, { radius: 8, color: "#fff", weight: 2, fillColor: "#c8102e", fillOpacity: 1 }).addTo(map);
-    }
-    if (recentre) {
-      map.setView(ll, 15);  // typed or device coordinates (a WGS84 fix is shown a few hundred metres off)
-    }
+    // typed or device coordinates are centred on (a WGS84 fix is shown a few hundred metres off)
+    place([Number(lat), Number(lon)], recentre ? 15 : null);
   }
 
-  if (window.L && mapEl) {
-    map = L.map(mapEl, { attributionControl: false, minZoom: 7, maxZoom: 18 }).setView([36.45, 115.95], 9);
-    fetch(mapEl.dataset.countiesUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (fc) {
-        if (fc) {
-          L.geoJSON(fc.features.filter(function (f) { return !f.properties || f.properties.valid_to == null; }), {
-            style: { color: "#0b4a8b", weight: 1.2, fillColor: "#dfe9f5", fillOpacity: 0.4 }, interactive: false,
-          }).addTo(map);
-        }
-      })
-      .catch(function () { /* decoration only */ });
+  if (window.L && window.LiaochengMap && mapEl) {
+    map = LiaochengMap.create(mapEl).map;
+    place = LiaochengMap.pin(map);
     map.on("click", function (event) {
       lonEl.value = event.latlng.lng.toFixed(6);
       latEl.value = event.latlng.lat.toFixed(6);

@@ -1,42 +1,25 @@
 /*
  * 数字聊城 – emergency resources: the list's map (stations, units or fixed resources of the current filters, from
  * the JSON in #resource-points) and the forms' point picker (a click sets the GCJ-02 longitude/latitude inputs).
- * Leaflet without online tiles: county outlines from our own OGC API. Progress for tests:
+ * Leaflet without online tiles: county outlines from our own OGC API (liaocheng-map.js). Progress for tests:
  * body[data-resources-shown] (markers on the map).
  */
 (function () {
   "use strict";
-  if (!window.L) {
+  if (!window.L || !window.LiaochengMap) {
     return;
   }
   var COLOURS = {
     station: "#0b4a8b", hospital: "#c8102e", shelter: "#16a34a", depot: "#7c3aed",
     "unit-available": "#1a7f37", "unit-out_of_service": "#6b7280",
   };
-  var CENTRE = [36.45, 115.95];
-
-  function counties(map, url) {
-    if (!url) {
-      return;
-    }
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (fc) {
-        if (fc) {
-          L.geoJSON(fc.features.filter(function (f) { return !f.properties || f.properties.valid_to == null; }), {
-            style: { color: "#0b4a8b", weight: 1.2, fillColor: "#dfe9f5", fillOpacity: 0.35 }, interactive: false,
-          }).addTo(map);
-        }
-      })
-      .catch(function () { /* decoration only */ });
-  }
+  var OUTLINES = { outlineStyle: { fillOpacity: 0.35 } };
 
   var listEl = document.getElementById("resource-map");
   var dataEl = document.getElementById("resource-points");
   if (listEl && dataEl) {
     var points = JSON.parse(dataEl.textContent || "[]");
-    var map = L.map(listEl, { attributionControl: false, minZoom: 7, maxZoom: 18 }).setView(CENTRE, 9);
-    counties(map, listEl.dataset.countiesUrl);
+    var map = LiaochengMap.create(listEl, OUTLINES).map;
     var bounds = [];
     points.forEach(function (p) {
       var ll = [p.lat, p.lon];
@@ -68,19 +51,10 @@
     var lonEl = document.getElementById(pickEl.dataset.lon);
     var latEl = document.getElementById(pickEl.dataset.lat);
     var datumEl = document.getElementById(pickEl.dataset.datum);
-    var pick = L.map(pickEl, { attributionControl: false, minZoom: 7, maxZoom: 18 }).setView(CENTRE, 9);
-    counties(pick, pickEl.dataset.countiesUrl);
-    var marker = null;
+    var pick = LiaochengMap.create(pickEl, OUTLINES).map;
+    var pin = LiaochengMap.pin(pick);
     var place = function (lat, lon, recentre) {
-      var ll = [lat, lon];
-      if (marker) {
-        marker.setLatLng(ll);
-      } else {
-        marker = L.circleMarker(ll, { radius: 8, color: "#fff", weight: 2, fillColor: "#c8102e", fillOpacity: 1 }).addTo(pick);
-      }
-      if (recentre) {
-        pick.setView(ll, 14);
-      }
+      pin([lat, lon], recentre ? 14 : null);
     };
     if (lonEl && latEl && lonEl.value && latEl.value && (!datumEl || datumEl.value === "gcj02")) {
       place(Number(latEl.value), Number(lonEl.value), true);

@@ -17,7 +17,7 @@
   "use strict";
 
   var el = document.getElementById("map");
-  if (!el || !window.L) {
+  if (!el || !window.L || !window.LiaochengMap) {
     return;
   }
   var S = JSON.parse(document.getElementById("map-strings").textContent);
@@ -33,47 +33,24 @@
     });
   }
 
-  function fetchJSON(url, signal) {
-    return fetch(url, {
-      headers: { Accept: "application/geo+json, application/json" },
-      credentials: "same-origin",
-      signal: signal,
-    }).then(function (response) {
-      if (!response.ok) {
-        throw new Error("HTTP " + response.status + " " + url);
-      }
-      return response.json();
-    });
-  }
+  var fetchJSON = LiaochengMap.fetchJSON;
+  var isCurrent = LiaochengMap.isCurrent;
+  var styles = LiaochengMap.styles;
 
-  function isCurrent(feature) {
-    return !feature.properties || feature.properties.valid_to == null;
-  }
-
-  // --- the map -----------------------------------------------------------------------------------
-  var map = L.map(el, {
-    preferCanvas: true,
-    minZoom: 7,
-    maxZoom: 18,
-    zoomSnap: 1,
-    attributionControl: true,
+  // --- the map: county outlines (in the "counties" overlay) fitted to the view, attribution, scale ----
+  var base = LiaochengMap.create(el, {
+    center: [36.45, 115.85],
+    attribution: S.attribution,
+    scale: true,
+    leaflet: { preferCanvas: true, zoomSnap: 1 },
+    outlinesTo: null,
+    outlineStyle: styles.county,
+    fit: true,
   });
-  map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution(S.attribution);
-  map.setView([36.45, 115.85], 9);
+  var map = base.map;
   window.liaochengMap = map;
 
-  var styles = {
-    county: {
-      color: "#0b4a8b", weight: 2.4, opacity: 0.95, fill: true, fillColor: "#dfe9f5", fillOpacity: 0.45,
-    },
-    township: { color: "#4f7cac", weight: 1, opacity: 0.9, dashArray: "4 3", fill: false },
-    gridUrban: { color: "#c8102e", weight: 0.6, opacity: 0.8, fillColor: "#c8102e", fillOpacity: 0.05 },
-    gridRural: { color: "#b45309", weight: 0.7, opacity: 0.8, fillColor: "#b45309", fillOpacity: 0.04 },
-    highlight: { color: "#111827", weight: 2.5, fillColor: "#facc15", fillOpacity: 0.45 },
-  };
-
-  var countyLines = L.geoJSON(null, { style: styles.county, interactive: false });
+  var countyLines = base.outlines;
   var countyLabels = L.layerGroup();
   var counties = L.layerGroup([countyLines, countyLabels]);
   var townshipLines = L.geoJSON(null, { style: styles.township, interactive: false });
@@ -101,7 +78,6 @@
   overlays[S.grids] = grids;
   var layerControl = L.control.layers(null, overlays, { collapsed: window.innerWidth < 720, position: "topright" })
     .addTo(map);
-  L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
 
   // --- legend ------------------------------------------------------------------------------------
   var legend = L.control({ position: "bottomright" });
@@ -147,21 +123,15 @@
     }
   }
 
-  fetchJSON(el.dataset.countiesUrl)
-    .then(function (collection) {
-      var features = collection.features.filter(isCurrent);
-      countyLines.addData(features);
+  base.ready
+    .then(function () {
+      var count = countyLines.getLayers().length;
       countyLines.eachLayer(function (layer) {
         countyLabels.addLayer(label(layer, layer.feature.properties.name, "map-label county-label"));
       });
-      var bounds = countyLines.getBounds();
-      if (bounds.isValid()) {
-        map.fitBounds(bounds, { padding: [12, 12], animate: false });
-        map.setMaxBounds(bounds.pad(0.6));
-      }
-      loaded.counties = features.length;
+      loaded.counties = count;
       showLayerStatus();
-      body.dataset.countiesLoaded = String(features.length);
+      body.dataset.countiesLoaded = String(count);
     })
     .catch(function (error) {
       fail("counties", error);

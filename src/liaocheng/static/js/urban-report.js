@@ -45,19 +45,11 @@
 
   // --- location -------------------------------------------------------------------------------------
   var map = null;
-  var marker = null;
+  var place = null;
   var mapEl = document.getElementById("report-map");
-  if (window.L && mapEl) {
-    map = L.map(mapEl, { attributionControl: false, minZoom: 7, maxZoom: 18 }).setView([36.45, 115.95], 10);
-    fetch(mapEl.dataset.countiesUrl, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (fc) {
-        if (fc) {
-          L.geoJSON(fc.features, { style: { color: "#0b4a8b", weight: 1.2, fillColor: "#dfe9f5", fillOpacity: 0.4 },
-            interactive: false }).addTo(map);
-        }
-      })
-      .catch(function () { /* decoration only */ });
+  if (window.L && window.LiaochengMap && mapEl) {
+    map = LiaochengMap.create(mapEl, { zoom: 10 }).map;
+    place = LiaochengMap.pin(map);
     map.on("click", function (event) {
       setPoint(event.latlng.lng, event.latlng.lat, "gcj02");
     });
@@ -68,18 +60,9 @@
     latEl.value = Number(lat).toFixed(6);
     datumEl.value = datum;
     locText.textContent = (datum === "wgs84" ? S.located : S.picked) + " " + lonEl.value + ", " + latEl.value;
-    if (map) {
-      var ll = [Number(lat), Number(lon)];
-      if (marker) {
-        marker.setLatLng(ll);
-      } else {
-        marker = L.circleMarker(ll, { radius: 8, color: "#fff", weight: 2, fillColor: "#c8102e", fillOpacity: 1 })
-          .addTo(map);
-      }
-      if (datum === "gcj02") {
-        return;
-      }
-      map.setView(ll, 16);  // WGS84 differs from the map by a few hundred metres: shown for orientation only
+    if (place) {
+      // WGS84 differs from the map by a few hundred metres: centred on for orientation only
+      place([Number(lat), Number(lon)], datum === "gcj02" ? null : 16);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 (function () {
   "use strict";
-  if (!window.L) {
+  if (!window.L || !window.LiaochengMap) {
     return;
   }
   var COLOURS = {
@@ -13,27 +13,11 @@
     verified: "#059669", deferred: "#9333ea",
   };
 
-  function counties(map, url) {
-    if (!url) {
-      return;
-    }
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (fc) {
-        if (fc) {
-          L.geoJSON(fc.features.filter(function (f) { return !f.properties || f.properties.valid_to == null; }), {
-            style: { color: "#0b4a8b", weight: 1.5, fillColor: "#dfe9f5", fillOpacity: 0.35 }, interactive: false,
-          }).addTo(map);
-        }
-      })
-      .catch(function () { /* the outline is decoration only */ });
-  }
-
   var mini = document.getElementById("case-map");
   if (mini) {
     var ll = [Number(mini.dataset.lat), Number(mini.dataset.lon)];
-    var m = L.map(mini, { attributionControl: false }).setView(ll, 15);
-    L.circleMarker(ll, { radius: 8, color: "#fff", weight: 2, fillColor: "#c8102e", fillOpacity: 1 }).addTo(m);
+    var m = LiaochengMap.create(mini, { center: ll, zoom: 15, minZoom: null, maxZoom: null, outlines: false }).map;
+    LiaochengMap.point(ll).addTo(m);
   }
 
   var el = document.getElementById("command-map");
@@ -44,9 +28,9 @@
   var statusEl = document.getElementById("command-status");
   var list = document.getElementById("command-cases");
   var form = document.getElementById("command-filters");
-  var map = L.map(el, { minZoom: 7, maxZoom: 18 }).setView([36.45, 115.85], 9);
-  map.attributionControl.setPrefix(false);
-  counties(map, el.dataset.countiesUrl);
+  var map = LiaochengMap.create(el, {
+    center: [36.45, 115.85], attribution: true, outlineStyle: { weight: 1.5, fillOpacity: 0.35 },
+  }).map;
   var layer = L.layerGroup().addTo(map);
   var fitted = false;
 
