@@ -13,7 +13,8 @@ answered by a LIKE scan (rare, and an index of single characters would cost as m
   character in a token), ``rowid`` = document id, ranked by ``bm25`` with the title weighted 5:1.
 - PostgreSQL: a table ``egov_document_search(document_id, tsv)`` with a GIN index; ``tsv`` is
   ``to_tsvector('simple', ...)`` of the same bigram text (title weight A, body weight B), queried with
-  ``<->`` phrases, ranked by ``ts_rank``.
+  ``<->`` phrases, ranked by ``ts_rank``; above ``PG_EXACT_COUNT`` matches the total is estimated ("约 N 条")
+  and only the newest ``PG_RANK_CANDIDATES`` are ranked (``_pg_ranked`` says why).
 
 Only what the public may see is in the index: published, not classified, not "不予公开". The disclosure
 services (``egov.disclosure``) write or delete a document's index row in the same transaction as the
@@ -28,9 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from liaocheng.core.errors import InvalidInput
 
@@ -41,7 +43,10 @@ PG_TABLE = "egov_document_search"
 TITLE_WEIGHT = 5.0
 MAX_QUERY = 100
 SNIPPET_CHARS = 120
-RANK_LIMIT = 5_000  # above this many matches: newest first instead of relevance (see ``matching_ids``)
+RANK_LIMIT = 5_000  # SQLite: above this many matches newest first instead of relevance (see ``_matching``)
+PG_EXACT_COUNT = 500  # PostgreSQL: up to this many matches an exact total and every match ranked ...
+PG_RANK_CANDIDATES = 300  # ... above: an estimated total ("约 N 条"), the newest this many ranked (``_pg_ranked``)
+DENSE = 0.15  # PostgreSQL: a word in this share of the documents is looked up newest first by primary key
 
 _RUN = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -165,7 +170,15 @@ class SearchResult:
     query: str
     total: int
     hits: list[Hit] = field(default_factory=list)
-    exact: bool = True  # False: ``total`` is a lower bound ("more than RANK_LIMIT")
+    exact: bool = True  # False: ``total`` is an estimate (PostgreSQL, more than PG_EXACT_COUNT matches)
+    approximate: bool = False  # the page should say "约 N 条" (same as ``not exact``)
+
+    @property
+    def count_text(self) -> str:
+        """"找到 N 条结果" or, for an estimate, "找到约 N 条结果"."""
+        if self.approximate:
+            return gettext("找到约 %(total)s 条结果") % {"total": f"{self.total:,}"}
+        return ngettext("找到 %(total)s 条结果", "找到 %(total)s 条结果", self.total) % {"total": self.total}
 
 
 def _filters(department: Any, category: str | None, year: int | None) -> tuple[list[str], list[Any]]:
@@ -183,12 +196,102 @@ def _filters(department: Any, category: str | None, year: int | None) -> tuple[l
     return where, params
 
 
+def _pg_and_query(parts: Sequence[str]) -> str:
+    """Every bigram of every run, in any order: the GIN index answers it exactly (no positions to check)."""
+    return " & ".join(dict.fromkeys(f"'{b}'" for r in parts for b in bigrams(r)))
+
+
+def _round2(n: int) -> int:
+    """``n`` to two significant digits (an estimate should not look exact)."""
+    step = 10 ** max(0, len(str(n)) - 2)
+    return max(step, round(n / step) * step)
+
+
+def _pg_ranked(parts: Sequence[str], limit: int, offset: int) -> tuple[list[tuple[int, float]], int, bool]:
+    """PostgreSQL, no filters: ``([(document id, score)], total, total is exact)``.
+
+    Where the time goes: a document's ``tsv`` (~3.9 kB) is TOASTed, so every row whose phrase must be checked
+    (a ``<->`` query makes the GIN index recheck it) or ranked costs a detoast of ~10 µs; ranking or
+    counting all of 50,000 matches costs 0.5 s, and the planner, which does not price the detoast, may even
+    choose a sequential scan. So: (1) a bitmap scan (seq and plain index scans off) takes the first
+    ``PG_EXACT_COUNT + 1`` matches in table order; if there are no more, the count is exact and all of
+    them are ranked with ``ts_rank``; (2) otherwise the total is estimated from how far into the table the
+    sample reached (rows are spread evenly: the document table is filled in time order, not by topic) and
+    only the newest ``PG_RANK_CANDIDATES`` matches are ranked (cheap order: id, i.e. publication order;
+    dense words walk the primary key backwards, others sort the GIN bitmap on the bigram conjunction,
+    which needs no recheck); matches older than those follow, newest first.
+    """
+    phrase, conj = _pg_query(parts), _pg_and_query(parts)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_indexscan = off")
+        cur.execute(f"SELECT s.document_id, s.ctid::text FROM {PG_TABLE} s "  # noqa: S608
+                    f"WHERE s.tsv @@ to_tsquery('simple', %s) LIMIT {PG_EXACT_COUNT + 1}", [phrase])
+        sample = cur.fetchall()
+        if len(sample) <= PG_EXACT_COUNT:
+            if not sample:
+                return [], 0, True
+            cur.execute(f"SELECT s.document_id, ts_rank(s.tsv, to_tsquery('simple', %s)) AS score "  # noqa: S608
+                        f"FROM {PG_TABLE} s WHERE s.document_id = ANY(%s) "
+                        f"ORDER BY score DESC, s.document_id DESC LIMIT %s OFFSET %s",
+                        [phrase, [int(i) for i, _ in sample], limit, offset])
+            return [(int(i), float(sc)) for i, sc in cur.fetchall()], len(sample), True
+        # the sample stopped at heap block ``last`` of ``pages``: the same density over the whole table
+        last = int(sample[-1][1].strip("()").split(",")[0])
+        cur.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::bigint, "
+                    "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass)", [PG_TABLE, PG_TABLE])
+        pages, reltuples = cur.fetchone()
+        rows_estimate = int(reltuples) if reltuples and reltuples > 0 else int(pages) * 2
+        total = int(len(sample) * max(int(pages), last + 1) / (last + 1))
+        total = _round2(max(PG_EXACT_COUNT + 1, min(total, max(rows_estimate, PG_EXACT_COUNT + 1))))
+        if total >= DENSE * rows_estimate:
+            # a word in most documents: walking the primary key backwards finds the newest ones at once
+            cur.execute("SET LOCAL enable_indexscan = on")
+            cur.execute("SET LOCAL enable_bitmapscan = off")
+            cur.execute(f"SELECT s.document_id, ts_rank(s.tsv, to_tsquery('simple', %s)) FROM {PG_TABLE} s "  # noqa: S608
+                        f"WHERE s.tsv @@ to_tsquery('simple', %s) ORDER BY s.document_id DESC "
+                        f"LIMIT {PG_RANK_CANDIDATES}", [phrase, phrase])
+            window = [(int(i), float(sc)) for i, sc in cur.fetchall()]
+            floor = window[-1][0] if len(window) == PG_RANK_CANDIDATES else 0
+        else:
+            # the newest matches of the bigram conjunction from the bitmap (no detoast), then the phrase
+            # checked and ranked on those only
+            cur.execute(f"SELECT c.document_id, CASE WHEN c.tsv @@ q.q THEN ts_rank(c.tsv, q.q) END "  # noqa: S608
+                        f"FROM (SELECT s.document_id, s.tsv FROM {PG_TABLE} s WHERE s.tsv @@ to_tsquery('simple', %s) "
+                        f"ORDER BY s.document_id DESC LIMIT {2 * PG_RANK_CANDIDATES}) c, "
+                        f"(SELECT to_tsquery('simple', %s) AS q) q", [conj, phrase])
+            got = cur.fetchall()
+            window = [(int(i), float(sc)) for i, sc in got if sc is not None]
+            floor = min(int(i) for i, _ in got) if len(got) == 2 * PG_RANK_CANDIDATES else 0
+        window.sort(key=lambda r: (-r[1], -r[0]))
+        page = window[offset:offset + limit]
+        if len(page) < limit and floor:
+            # past the ranked window: the older matches, newest first
+            cur.execute("SET LOCAL enable_indexscan = on")
+            cur.execute("SET LOCAL enable_bitmapscan = off")
+            cur.execute(f"SELECT s.document_id, 0.0 FROM {PG_TABLE} s "  # noqa: S608
+                        f"WHERE s.tsv @@ to_tsquery('simple', %s) AND s.document_id < %s "
+                        f"ORDER BY s.document_id DESC LIMIT %s OFFSET %s",
+                        [phrase, floor, limit - len(page), max(0, offset - len(window))])
+            page += [(int(i), float(sc)) for i, sc in cur.fetchall()]
+        return page, max(total, len(window), offset + len(page)), False  # never fewer than listed
+
+
 def matching_ids(q: str, *, department: Any = None, category: str | None = None, year: int | None = None,
                  limit: int | None = 20, offset: int = 0) -> tuple[list[tuple[int, float]], int]:
-    """``([(document id, score)], total)`` for ``q``, best first (``limit=None``: every match)."""
+    """``([(document id, score)], total)`` for ``q``, best first (``limit=None``: every match). On PostgreSQL
+    without filters the total may be an estimate (see ``_pg_ranked``; ``search_documents`` says which)."""
+    return _matching(q, department=department, category=category, year=year, limit=limit, offset=offset)[:2]
+
+
+def _matching(q: str, *, department: Any = None, category: str | None = None, year: int | None = None,
+              limit: int | None = 20, offset: int = 0) -> tuple[list[tuple[int, float]], int, bool]:
     parts = query_runs(q)
     if not parts:
-        return [], 0
+        return [], 0, True
+    if (connection.vendor == "postgresql" and limit is not None and all(len(r) >= 2 for r in parts)
+            and department is None and not category and not year):
+        return _pg_ranked(parts, int(limit), int(offset))
     where, params = _filters(department, category, year)
     lim = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
     unfiltered = False
@@ -235,7 +338,7 @@ def matching_ids(q: str, *, department: Any = None, category: str | None = None,
         select_args = args
     with connection.cursor() as cur:
         known_total = None
-        if limit is not None and unfiltered:
+        if limit is not None and unfiltered:  # SQLite (PostgreSQL: ``_pg_ranked``)
             # ranking every match costs O(matches): a word found in more than RANK_LIMIT documents (it is in
             # most of them, so relevance says little) is answered newest first, which the index does lazily
             cur.execute(f"SELECT COUNT(*) FROM (SELECT 1 {base} LIMIT {RANK_LIMIT + 1}) t", args)  # noqa: S608
@@ -246,17 +349,14 @@ def matching_ids(q: str, *, department: Any = None, category: str | None = None,
                 select, select_args = f"SELECT {key}, 0.0 {base} ORDER BY {key} DESC{lim}", args
         cur.execute(select, select_args)
         rows = [(int(i), float(s)) for i, s in cur.fetchall()]
-        if limit is not None and unfiltered and known_total is None and connection.vendor == "postgresql":
-            # an exact COUNT over 100,000+ GIN matches costs ~0.5 s on PostgreSQL: report a lower bound
-            return rows, RANK_LIMIT + 1
         if known_total is not None:
-            return rows, known_total
+            return rows, known_total, True
         if limit is None:
-            return rows, len(rows)
+            return rows, len(rows), True
         if offset == 0 and len(rows) < int(limit):
-            return rows, len(rows)
+            return rows, len(rows), True
         cur.execute(f"SELECT COUNT(*) {base}", args)
-        return rows, int(cur.fetchone()[0])
+        return rows, int(cur.fetchone()[0]), True
 
 
 def _mark(text: str, parts: Sequence[str]) -> SafeString:
@@ -293,9 +393,10 @@ def search_documents(q: str, department: Any = None, category: str | None = None
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
     parts = query_runs(q)
-    ids, total = matching_ids(q, department=department, category=category, year=year, limit=limit, offset=offset)
+    ids, total, exact = _matching(q, department=department, category=category, year=year, limit=limit,
+                                  offset=offset)
     docs = Document.objects.select_related("department").in_bulk([i for i, _ in ids])
-    result = SearchResult(query=q, total=total, exact=not (connection.vendor == "postgresql" and total > RANK_LIMIT))
+    result = SearchResult(query=q, total=total, exact=exact, approximate=not exact)
     for doc_id, score in ids:
         doc = docs.get(doc_id)
         if doc is None or not is_public(doc):

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from liaocheng.core.departments import department_code
 from liaocheng.core.models import Department
@@ -117,3 +118,40 @@ def test_very_common_words_are_answered_newest_first(officer: Any, dept: Departm
     result = search.search_documents("水质", limit=2)
     assert result.total == 3 and [h.document.pk for h in result.hits] == [docs[2].pk, docs[1].pk]
     assert ids("水质", limit=2, offset=2) == [docs[0].pk]
+
+
+@pytest.mark.parametrize("dense", [0.0, 2.0])  # PostgreSQL: newest-by-primary-key walk / sorted GIN bitmap
+def test_capped_ranking_keeps_the_best_match_first(officer: Any, dept: Department, monkeypatch: Any,
+                                                   dense: float) -> None:
+    older = publish(officer, dept, title="关于第一批项目的通知")
+    best = publish(officer, dept, title="关于加强水质检测工作的通知")
+    newer = [publish(officer, dept, title=f"关于第{n}批项目的通知") for n in "二三"]
+    monkeypatch.setattr(search, "PG_EXACT_COUNT", 2)  # more matches than that: estimated total, capped ranking
+    monkeypatch.setattr(search, "PG_RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search, "DENSE", dense)
+    result = search.search_documents("水质", limit=4)
+    # the word in the title ranks first, then the newest; beyond the ranked window the older ones
+    assert [h.document.pk for h in result.hits] == [best.pk, newer[1].pk, newer[0].pk, older.pk]
+    assert ids("水质", limit=2, offset=2) == [newer[0].pk, older.pk]
+    if connection.vendor == "postgresql":
+        assert result.approximate and not result.exact
+        assert result.total == 4 and result.count_text == "找到约 4 条结果"
+    else:
+        assert result.exact and result.count_text == "找到 4 条结果"
+
+
+def test_small_result_counts_are_exact(officer: Any, dept: Department) -> None:
+    publish(officer, dept)
+    result = search.search_documents("供水管网")
+    assert result.exact and not result.approximate and result.total == 1
+    assert result.count_text == "找到 1 条结果"
+    publish(officer, dept, title="关于印发全市质量提升行动方案的通知", body="提高质量水平，确保水质达标。")
+    # "水质" and "质量" are both in that body, "水质量" is not: the phrase counts, not its bigrams in any order
+    assert search.search_documents("水质量").total == 0 and search.search_documents("质量").total == 1
+
+
+def test_estimates_are_rounded_to_two_digits() -> None:
+    assert search._round2(47_980) == 48_000
+    assert search._round2(1_234) == 1_200
+    assert search._round2(501) == 500
+    assert search._round2(7) == 7
