@@ -35,7 +35,6 @@ from .models import (
     ItemStatus,
     Material,
     ServiceItem,
-    StepStatus,
 )
 
 APPLICANT_KINDS = ("citizen", "enterprise")
@@ -468,7 +467,7 @@ def withdraw_application(*, acting_user: Any, application: Application, reason: 
             before = case.status
             case.status = CaseStatus.WITHDRAWN
             case.save(update_fields=["status"])
-            case.steps.filter(status__in=[StepStatus.PENDING, StepStatus.ACTIVE]).update(status=StepStatus.SKIPPED)
+            workflow.skip_open_steps(case)
             workflow._event(case, application, acting_user, "withdrawn", note=reason.strip()[:500], at=now)
             workflow._audit(acting_user, "case_withdrawn", case, before={"status": before},
                             after={"status": case.status})

@@ -181,6 +181,8 @@ def founds_enterprise(application: Application) -> bool:
     """Does the application found a new enterprise? (One of its items asks for a ``name`` that is not taken
     from the base databases, e.g. 拟设立企业名称 of 企业设立登记.) Its certificates then belong to the new
     enterprise, under the credit code assigned to it (赋码)."""
+    if (application.form_data or {}).get("assigned_credit_code"):
+        return True
     if not application.credit_code or not str((application.form_data or {}).get("name", "")).strip():
         return False
     return any(f.get("key") == "name" and not f.get("prefill")
@@ -191,6 +193,9 @@ def founds_enterprise(application: Application) -> bool:
 def assign_credit_code(application: Application, *, acting_user: Any) -> str:
     """赋码: the new enterprise's GB 32100 unified social credit code (registered by market regulation, "91",
     in the application's division), assigned once per application and kept on it."""
+    known = str((application.form_data or {}).get("assigned_credit_code") or "")
+    if known:
+        return known
     app = Application.objects.select_for_update().get(pk=application.pk)
     code = str((app.form_data or {}).get("assigned_credit_code") or "")
     if code:

@@ -663,19 +663,9 @@ class _Sim:
         app = self.app
         if app.status in (ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN):
             return
-        statuses = {c.row.status for c in self.cases}
-        if CaseStatus.REJECTED in statuses:
-            new = ApplicationStatus.REJECTED
-        elif CaseStatus.REFUSED in statuses:
-            new = ApplicationStatus.REFUSED
-        elif CaseStatus.CORRECTION in statuses:
-            new = ApplicationStatus.CORRECTION
-        elif all(self.finished(c) for c in self.cases):
-            new = ApplicationStatus.ISSUED
-        elif any(c.row.accepted_at for c in self.cases):
-            new = ApplicationStatus.IN_PROGRESS
-        else:
-            new = ApplicationStatus.SUBMITTED
+        new = workflow.derived_status({c.row.status for c in self.cases},
+                                      lambda: all(self.finished(c) for c in self.cases),
+                                      any(c.row.accepted_at for c in self.cases))
         if new != app.status:
             old, app.status = app.status, new
             if new in (ApplicationStatus.ISSUED, ApplicationStatus.REJECTED, ApplicationStatus.REFUSED):

@@ -23,7 +23,7 @@ Every change writes a ``CaseEvent`` (the timeline) and an audit record in the sa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -280,6 +280,19 @@ def _release_siblings(application: Application, at: dt.datetime, cal: WorkingCal
         _advance(sibling, at, cal, actor)
 
 
+def derived_status(statuses: set[str], all_finished: Callable[[], bool], any_accepted: bool) -> str:
+    """The application's one status from its cases' statuses (``all_finished`` asked only when it decides)."""
+    if CaseStatus.REJECTED in statuses:
+        return ApplicationStatus.REJECTED
+    if CaseStatus.REFUSED in statuses:
+        return ApplicationStatus.REFUSED
+    if CaseStatus.CORRECTION in statuses:
+        return ApplicationStatus.CORRECTION
+    if all_finished():
+        return ApplicationStatus.ISSUED
+    return ApplicationStatus.IN_PROGRESS if any_accepted else ApplicationStatus.SUBMITTED
+
+
 def sync_application(application: Application, at: dt.datetime | None = None) -> Application:
     """The one status the applicant sees, derived from the application's cases."""
     at = at or timezone.now()
@@ -287,19 +300,8 @@ def sync_application(application: Application, at: dt.datetime | None = None) ->
     old = application.status
     if not cases or application.status in (ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN):
         return application
-    statuses = {c.status for c in cases}
-    if CaseStatus.REJECTED in statuses:
-        new = ApplicationStatus.REJECTED
-    elif CaseStatus.REFUSED in statuses:
-        new = ApplicationStatus.REFUSED
-    elif CaseStatus.CORRECTION in statuses:
-        new = ApplicationStatus.CORRECTION
-    elif all(case_finished(c) for c in cases):
-        new = ApplicationStatus.ISSUED
-    elif any(c.accepted_at for c in cases):
-        new = ApplicationStatus.IN_PROGRESS
-    else:
-        new = ApplicationStatus.SUBMITTED
+    new = derived_status({c.status for c in cases}, lambda: all(case_finished(c) for c in cases),
+                         any(c.accepted_at for c in cases))
     if new != old:
         application.status = new
         fields = ["status"]
@@ -376,7 +378,7 @@ def refuse_case(*, acting_user: Any, case: Case, reason: str) -> Case:
         before = case.status
         case.status, case.reason, case.decided_at = CaseStatus.REFUSED, reason, now
         case.save(update_fields=["status", "reason", "decided_at"])
-        case.steps.filter(status__in=[StepStatus.PENDING, StepStatus.ACTIVE]).update(status=StepStatus.SKIPPED)
+        skip_open_steps(case)
         _event(case, case.application, acting_user, "refused", note=reason, at=now)
         _audit(acting_user, "case_refused", case, before={"status": before},
                after={"status": case.status, "reason": reason})
@@ -424,7 +426,7 @@ def complete_step(*, acting_user: Any, case: Case, key: str, opinion: str = "", 
         if outcome == "reject":
             case.status, case.reason, case.decided_at = CaseStatus.REJECTED, opinion, now
             case.save(update_fields=["status", "reason", "decided_at"])
-            case.steps.filter(status__in=[StepStatus.PENDING, StepStatus.ACTIVE]).update(status=StepStatus.SKIPPED)
+            skip_open_steps(case)
             _event(case, case.application, acting_user, "rejected", note=opinion, at=now)
             _audit(acting_user, "case_rejected", case, after={"status": case.status, "reason": opinion})
             _stop_siblings(case, acting_user, now)
@@ -435,6 +437,11 @@ def complete_step(*, acting_user: Any, case: Case, key: str, opinion: str = "", 
                 _release_siblings(case.application, now, cal, acting_user)
         sync_application(case.application, now)
     return case
+
+
+def skip_open_steps(case: Case) -> None:
+    """The case ended (refused, rejected, stopped, withdrawn): its pending and active steps are skipped."""
+    case.steps.filter(status__in=[StepStatus.PENDING, StepStatus.ACTIVE]).update(status=StepStatus.SKIPPED)
 
 
 def _finish_step(step: CaseStep, actor: Any, opinion: str, outcome: str, at: dt.datetime) -> None:
@@ -456,7 +463,7 @@ def _stop_siblings(case: Case, actor: Any, at: dt.datetime) -> list[Case]:
         other.status, other.decided_at = CaseStatus.STOPPED, at
         other.reason = note
         other.save(update_fields=["status", "decided_at", "reason"])
-        other.steps.filter(status__in=[StepStatus.PENDING, StepStatus.ACTIVE]).update(status=StepStatus.SKIPPED)
+        skip_open_steps(other)
         other.corrections.filter(answered_at__isnull=True).update(answered_at=at)
         _event(other, application, actor, "stopped", note=note, data={"because": case.number}, at=at)
         _audit(actor, "case_stopped", other, before={"status": before},

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from liaocheng.core import access
+from liaocheng.egov import workflow
 
 register = template.Library()
 
@@ -19,7 +20,7 @@ def egov_rights(user: Any) -> dict[str, bool]:
     if not access.is_staff_user(user):
         return dict(NONE)
     rights = {
-        "cases": any(access.has_perm(user, p) for p in ("egov.accept", "egov.review", "egov.decide", "egov.issue")),
+        "cases": bool(workflow.user_queues(user)),
         "items": access.has_perm(user, "egov.manage_items"),
         "issue": access.has_perm(user, "egov.issue"),
         "supervise": access.has_perm(user, "egov.supervise"),
